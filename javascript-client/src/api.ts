@@ -1,0 +1,189 @@
+import { type CsrfOptions, csrfHeaderFor } from './csrf.js';
+import { type ApiEndpoint, ApiCallError, S3FileFieldError } from './errors.js';
+import {
+  type FinalizedUpload,
+  type PreparedUpload,
+  type SignedPart,
+  type StoredPart,
+  readFinalizeResponse,
+  readPartsResponse,
+  readPrepareResponse,
+  readStatusResponse,
+} from './protocol.js';
+import { isRetryableStatus, parseRetryAfter, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
+
+/** Static headers, or a function called before every API call (e.g. to refresh a token). */
+export type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+
+export interface ApiConfig {
+  readonly baseUrl: string;
+  readonly fetch: typeof fetch;
+  readonly headers: HeadersSource | undefined;
+  readonly credentials: RequestCredentials;
+  readonly csrf: Required<CsrfOptions> | false;
+  readonly retry: Omit<RetryRuntime, 'signal'>;
+}
+
+export interface PrepareRequest {
+  readonly fieldId: string;
+  readonly fileName: string;
+  readonly fileSize: number;
+  readonly contentType: string | undefined;
+}
+
+/** The five endpoints of the upload protocol (see the project's http-api spec). */
+export class UploadApi {
+  private readonly baseUrl: string;
+
+  constructor(private readonly config: ApiConfig) {
+    this.baseUrl = config.baseUrl.endsWith('/') ? config.baseUrl : `${config.baseUrl}/`;
+  }
+
+  async prepare(request: PrepareRequest, signal: AbortSignal): Promise<PreparedUpload> {
+    const body = {
+      field_id: request.fieldId,
+      file_name: request.fileName,
+      file_size: request.fileSize,
+      ...(request.contentType ? { content_type: request.contentType } : {}),
+    };
+    return readPrepareResponse(await this.post('upload-prepare/', body, signal));
+  }
+
+  async signParts(uploadSignature: string, partNumbers: readonly number[], signal: AbortSignal): Promise<SignedPart[]> {
+    const body = { upload_signature: uploadSignature, part_numbers: partNumbers };
+    return readPartsResponse(await this.post('upload-parts/', body, signal));
+  }
+
+  async status(uploadSignature: string, signal: AbortSignal): Promise<StoredPart[]> {
+    return readStatusResponse(await this.post('upload-status/', { upload_signature: uploadSignature }, signal));
+  }
+
+  async finalize(
+    uploadSignature: string,
+    parts: readonly { partNumber: number; etag: string }[],
+    signal: AbortSignal,
+  ): Promise<FinalizedUpload> {
+    const body = {
+      upload_signature: uploadSignature,
+      parts: parts.map((part) => ({ part_number: part.partNumber, etag: part.etag })),
+    };
+    return readFinalizeResponse(await this.post('upload-finalize/', body, signal));
+  }
+
+  /** One attempt, no signal: it runs after the upload's own signal has aborted. */
+  async abort(uploadSignature: string): Promise<void> {
+    await this.postOnce('upload-abort/', { upload_signature: uploadSignature }, undefined);
+  }
+
+  private post(endpoint: ApiEndpoint, body: unknown, signal: AbortSignal): Promise<unknown> {
+    return withRetries(
+      endpoint,
+      { ...this.config.retry, signal },
+      () => this.postOnce(endpoint, body, signal),
+      classifyApiFailure,
+    );
+  }
+
+  private async postOnce(endpoint: ApiEndpoint, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const url = this.baseUrl + endpoint;
+    const headers = await this.requestHeaders(url);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.config.fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        credentials: this.config.credentials,
+        ...(signal ? { signal } : {}),
+      });
+      text = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ApiCallError({ endpoint, status: 0, detail: `network error: ${reason}`, cause: error });
+    }
+    const json = parseJson(text);
+    if (response.ok) {
+      if (response.status === 204) return undefined;
+      if (json === notJson) {
+        throw new S3FileFieldError(
+          'protocol',
+          `${endpoint} answered HTTP ${response.status} with a body that is not JSON: is baseUrl (${this.baseUrl}) right?`,
+        );
+      }
+      return json;
+    }
+    throw new ApiCallError({
+      endpoint,
+      status: response.status,
+      ...describeErrorBody(json, response),
+      retryAfterMs: parseRetryAfter(response.headers.get('Retry-After'), Date.now()),
+    });
+  }
+
+  private async requestHeaders(url: string): Promise<Headers> {
+    const source = this.config.headers;
+    const headers = new Headers(typeof source === 'function' ? await source() : source);
+    headers.set('Content-Type', 'application/json');
+    headers.set('Accept', 'application/json');
+    const csrf = this.config.csrf && csrfHeaderFor(url, this.config.csrf);
+    if (csrf && !headers.has(csrf[0])) headers.set(...csrf);
+    return headers;
+  }
+}
+
+function classifyApiFailure(error: unknown): RetryVerdict {
+  if (error instanceof ApiCallError && (error.status === 0 || isRetryableStatus(error.status))) {
+    return { retryAfterMs: error.retryAfterMs };
+  }
+  return 'fatal';
+}
+
+const notJson = Symbol('not JSON');
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return notJson;
+  }
+}
+
+/**
+ * The message of a DRF error body: `{"detail": "..."}`, field errors
+ * (`{"field": ["msg"]}`, possibly nested), or a bare list of messages.
+ * A body that is none of these (an HTML page from a proxy) gives the status text.
+ */
+function describeErrorBody(
+  json: unknown,
+  response: Response,
+): { detail: string; fieldErrors?: Record<string, string[]> } {
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    const { detail } = json as { detail?: unknown };
+    if (typeof detail === 'string') return { detail };
+  }
+  const fieldErrors: Record<string, string[]> = {};
+  const topLevelMessages = typeof json === 'string' || Array.isArray(json);
+  collectMessages(topLevelMessages ? { non_field_errors: json } : json, '', fieldErrors);
+  const entries = Object.entries(fieldErrors);
+  if (entries.length === 0) {
+    return { detail: response.statusText || 'the server sent no readable error message' };
+  }
+  const detail = entries
+    .map(([field, messages]) =>
+      field === 'non_field_errors' ? messages.join(' ') : `${field}: ${messages.join(' ')}`,
+    )
+    .join('; ');
+  return { detail, fieldErrors };
+}
+
+function collectMessages(value: unknown, path: string, into: Record<string, string[]>): void {
+  if (typeof value === 'string') {
+    into[path] = [...(into[path] ?? []), value];
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => collectMessages(item, typeof item === 'string' ? path : `${path}[${index}]`, into));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) collectMessages(item, path ? `${path}.${key}` : key, into);
+  }
+}

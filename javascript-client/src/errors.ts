@@ -1,0 +1,132 @@
+/** What kind of step failed; stable strings a caller can switch on. */
+export type S3FileFieldErrorCode =
+  /** The caller passed something unusable (no file name, bad option). */
+  | 'invalid-input'
+  /** A call to the Django API failed (see {@link ApiCallError}). */
+  | 'api'
+  /** A part `PUT` to the object store failed (see {@link PartUploadError}). */
+  | 'part'
+  /** A part was stored but its `ETag` could not be read (see {@link MissingEtagError}). */
+  | 'missing-etag'
+  /** The server answered something this client does not understand. */
+  | 'protocol'
+  /** The caller aborted the upload (see {@link UploadAbortedError}). */
+  | 'aborted';
+
+/** Base class of every error this library throws. */
+export class S3FileFieldError extends Error {
+  readonly code: S3FileFieldErrorCode;
+
+  constructor(code: S3FileFieldErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'S3FileFieldError';
+    this.code = code;
+  }
+}
+
+export type ApiEndpoint =
+  | 'upload-prepare/'
+  | 'upload-parts/'
+  | 'upload-status/'
+  | 'upload-finalize/'
+  | 'upload-abort/';
+
+/** A call to the Django API failed: a 4xx/5xx answer, or no answer at all. */
+export class ApiCallError extends S3FileFieldError {
+  readonly endpoint: ApiEndpoint;
+  /** HTTP status of the answer; 0 when no answer came (network error). */
+  readonly status: number;
+  /** The server's message (DRF `detail`, or field errors joined), or a description of the failure. */
+  readonly detail: string;
+  /** DRF field errors (`{"field": ["msg"]}`) when the server sent them. */
+  readonly fieldErrors: Readonly<Record<string, readonly string[]>> | undefined;
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(init: {
+    endpoint: ApiEndpoint;
+    status: number;
+    detail: string;
+    fieldErrors?: Record<string, string[]> | undefined;
+    retryAfterMs?: number | undefined;
+    cause?: unknown;
+  }) {
+    const answer = init.status === 0 ? 'no response' : `HTTP ${init.status}`;
+    super('api', `${init.endpoint} failed (${answer}): ${init.detail}`, { cause: init.cause });
+    this.name = 'ApiCallError';
+    this.endpoint = init.endpoint;
+    this.status = init.status;
+    this.detail = init.detail;
+    this.fieldErrors = init.fieldErrors;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+/** A part `PUT` to the object store failed. */
+export class PartUploadError extends S3FileFieldError {
+  readonly partNumber: number;
+  /** HTTP status of the store's answer; 0 when no answer came (network error). */
+  readonly status: number;
+  /** The store's `<Code>` (e.g. `AccessDenied`, `SlowDown`), when its answer had one. */
+  readonly storeCode: string | undefined;
+  /** The store's `<Message>`, when its answer had one. */
+  readonly storeMessage: string | undefined;
+
+  constructor(init: {
+    partNumber: number;
+    status: number;
+    storeCode?: string | undefined;
+    storeMessage?: string | undefined;
+    message?: string;
+    code?: 'part' | 'missing-etag';
+    cause?: unknown;
+  }) {
+    super(init.code ?? 'part', init.message ?? describePartFailure(init), { cause: init.cause });
+    this.name = 'PartUploadError';
+    this.partNumber = init.partNumber;
+    this.status = init.status;
+    this.storeCode = init.storeCode;
+    this.storeMessage = init.storeMessage;
+  }
+}
+
+function describePartFailure(init: {
+  partNumber: number;
+  status: number;
+  storeCode?: string | undefined;
+  storeMessage?: string | undefined;
+}): string {
+  const answer = init.status === 0 ? 'no response (network error)' : `HTTP ${init.status}`;
+  const storeSaid = [init.storeCode, init.storeMessage].filter(Boolean).join(': ');
+  return `upload of part ${init.partNumber} failed: ${answer}${storeSaid ? `, ${storeSaid}` : ''}`;
+}
+
+/**
+ * The store accepted a part but its `ETag` response header was not readable.
+ * In a browser this means the bucket's CORS rules do not expose the header,
+ * and the upload cannot be completed without it.
+ */
+export class MissingEtagError extends PartUploadError {
+  constructor(partNumber: number, status: number) {
+    super({
+      partNumber,
+      status,
+      code: 'missing-etag',
+      message:
+        `part ${partNumber} was stored (HTTP ${status}) but its ETag response header is not readable: ` +
+        'the bucket CORS configuration must expose it (Access-Control-Expose-Headers: ETag)',
+    });
+    this.name = 'MissingEtagError';
+  }
+}
+
+/**
+ * The caller aborted the upload through its `AbortSignal`.
+ * Named `AbortError`, like the DOM's, so generic abort checks recognise it.
+ */
+export class UploadAbortedError extends S3FileFieldError {
+  constructor(reason: unknown) {
+    super('aborted', 'the upload was aborted', { cause: reason });
+    this.name = 'AbortError';
+  }
+}

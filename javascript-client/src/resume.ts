@@ -1,0 +1,144 @@
+type MaybePromise<T> = T | Promise<T>;
+
+/** What identifies "the same upload" when a file is chosen again. */
+export interface UploadFingerprint {
+  readonly apiBaseUrl: string;
+  readonly fieldId: string;
+  readonly fileName: string;
+  readonly fileSize: number;
+  /** `File.lastModified`; absent for a plain `Blob`. */
+  readonly lastModified: number | undefined;
+  readonly contentType: string | undefined;
+}
+
+/**
+ * What a resumed upload needs to go on. Part URLs are not kept: they expire,
+ * and `upload-parts/` signs them again.
+ */
+export interface ResumeRecord {
+  readonly uploadSignature: string;
+  readonly objectKey: string;
+  readonly multipart: boolean;
+  readonly partSize: number;
+  readonly partCount: number;
+  readonly partHeaders: Readonly<Record<string, string>>;
+  /** When the upload was prepared (ms since the epoch). */
+  readonly createdAt: number;
+}
+
+/** Where unfinished uploads are remembered. Methods may be sync or async. */
+export interface ResumeStore {
+  get(key: string): MaybePromise<ResumeRecord | undefined>;
+  set(key: string, record: ResumeRecord): MaybePromise<void>;
+  delete(key: string): MaybePromise<void>;
+}
+
+export function resumeKey(fingerprint: UploadFingerprint): string {
+  const { apiBaseUrl, fieldId, fileName, fileSize, lastModified, contentType } = fingerprint;
+  return JSON.stringify([apiBaseUrl, fieldId, fileName, fileSize, lastModified ?? null, contentType ?? null]);
+}
+
+/** Remembers uploads for the life of the client: enough to retry after a dropped connection. */
+export class MemoryResumeStore implements ResumeStore {
+  private readonly records = new Map<string, ResumeRecord>();
+
+  get(key: string): ResumeRecord | undefined {
+    return this.records.get(key);
+  }
+
+  set(key: string, record: ResumeRecord): void {
+    this.records.set(key, record);
+  }
+
+  delete(key: string): void {
+    this.records.delete(key);
+  }
+}
+
+export interface LocalStorageResumeStoreOptions {
+  /** Default: `globalThis.localStorage`. */
+  readonly storage?: Storage;
+  readonly keyPrefix?: string;
+  /** Records older than this are dropped: their signature has expired by then. Default: 7 days. */
+  readonly maxAgeMs?: number;
+  readonly now?: () => number;
+}
+
+/** Remembers uploads across page reloads. */
+export class LocalStorageResumeStore implements ResumeStore {
+  private readonly storage: Storage;
+  private readonly keyPrefix: string;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+
+  constructor(options: LocalStorageResumeStoreOptions = {}) {
+    this.storage = options.storage ?? globalThis.localStorage;
+    this.keyPrefix = options.keyPrefix ?? 's3-file-field:resume:';
+    this.maxAgeMs = options.maxAgeMs ?? 7 * 24 * 60 * 60 * 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get(key: string): ResumeRecord | undefined {
+    const record = this.read(this.keyPrefix + key);
+    if (!record) this.storage.removeItem(this.keyPrefix + key);
+    return record;
+  }
+
+  set(key: string, record: ResumeRecord): void {
+    this.dropStale();
+    this.storage.setItem(this.keyPrefix + key, JSON.stringify(record));
+  }
+
+  delete(key: string): void {
+    this.storage.removeItem(this.keyPrefix + key);
+  }
+
+  /** Reads a record; anything corrupt, foreign or too old counts as absent. */
+  private read(storageKey: string): ResumeRecord | undefined {
+    const text = this.storage.getItem(storageKey);
+    if (text === null) return undefined;
+    try {
+      const record: unknown = JSON.parse(text);
+      return isResumeRecord(record) && this.now() - record.createdAt <= this.maxAgeMs ? record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records of uploads never finished nor chosen again would otherwise pile up forever. */
+  private dropStale(): void {
+    const ours: string[] = [];
+    for (let index = 0; index < this.storage.length; index++) {
+      const storageKey = this.storage.key(index);
+      if (storageKey?.startsWith(this.keyPrefix)) ours.push(storageKey);
+    }
+    for (const storageKey of ours) {
+      if (!this.read(storageKey)) this.storage.removeItem(storageKey);
+    }
+  }
+}
+
+function isResumeRecord(value: unknown): value is ResumeRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    typeof record.uploadSignature === 'string' &&
+    typeof record.objectKey === 'string' &&
+    typeof record.multipart === 'boolean' &&
+    typeof record.partSize === 'number' &&
+    typeof record.partCount === 'number' &&
+    typeof record.createdAt === 'number' &&
+    typeof record.partHeaders === 'object' &&
+    record.partHeaders !== null
+  );
+}
+
+/** localStorage where a page can use it (it throws in some sandboxed frames), memory elsewhere. */
+export function defaultResumeStore(): ResumeStore {
+  try {
+    if (typeof localStorage !== 'undefined' && localStorage !== null) return new LocalStorageResumeStore();
+  } catch {
+    // Access denied: fall through.
+  }
+  return new MemoryResumeStore();
+}

@@ -1,0 +1,8 @@
+import { createFetchTransport } from './fetch.js';
+import { createXhrTransport } from './xhr.js';
+import type { PartTransport } from './types.js';
+
+/** XHR where it exists (browsers, for byte-level progress), fetch elsewhere (Node). */
+export function defaultTransport(): PartTransport {
+  return typeof XMLHttpRequest === 'function' ? createXhrTransport() : createFetchTransport();
+}

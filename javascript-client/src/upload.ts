@@ -1,0 +1,294 @@
+import type { UploadApi } from './api.js';
+import { ApiCallError, MissingEtagError, PartUploadError, UploadAbortedError } from './errors.js';
+import { PartUrlBook } from './part-urls.js';
+import { type PlannedPart, planParts } from './plan.js';
+import { ProgressTracker, type ProgressListener } from './progress.js';
+import type { FinalizedUpload, SignedPart, StoredPart } from './protocol.js';
+import { type ResumeRecord, type ResumeStore, resumeKey } from './resume.js';
+import { runBounded } from './pool.js';
+import { isRetryableStatus, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
+import { readStoreError } from './store-error.js';
+import type { PartPutResponse, PartTransport } from './transport/types.js';
+
+/** Everything an upload needs that outlives it (the client's configuration). */
+export interface UploadEngine {
+  readonly api: UploadApi;
+  readonly apiBaseUrl: string;
+  readonly transport: PartTransport;
+  readonly concurrency: number;
+  readonly retry: Omit<RetryRuntime, 'signal'>;
+  readonly resumeStore: ResumeStore | undefined;
+  readonly progressIntervalMs: number;
+  readonly now: () => number;
+}
+
+export interface UploadInput {
+  readonly blob: Blob;
+  readonly fieldId: string;
+  readonly fileName: string;
+  readonly contentType: string | undefined;
+  readonly lastModified: number | undefined;
+}
+
+export interface UploadControls {
+  readonly onProgress: ProgressListener | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** An upload the server knows about: prepared now, or found in the resume store. */
+interface UploadSession {
+  readonly signature: string;
+  readonly multipart: boolean;
+  readonly partHeaders: Readonly<Record<string, string>>;
+  readonly parts: readonly PlannedPart[];
+  /** Part URLs at hand (from `upload-prepare/`). */
+  readonly signed: readonly SignedPart[];
+  /** ETags of the parts the store holds. */
+  readonly etags: Map<number, string>;
+}
+
+export function runUpload(engine: UploadEngine, input: UploadInput, controls: UploadControls): Promise<FinalizedUpload> {
+  return new UploadRun(engine, input, controls).run();
+}
+
+class UploadRun {
+  /** Aborted by the caller's signal, or by the first failed part to stop the others. */
+  private readonly controller = new AbortController();
+  private readonly signal = this.controller.signal;
+  private readonly progress: ProgressTracker;
+  private readonly resumeKey: string | undefined;
+
+  constructor(
+    private readonly engine: UploadEngine,
+    private readonly input: UploadInput,
+    private readonly controls: UploadControls,
+  ) {
+    this.progress = new ProgressTracker(input.blob.size, controls.onProgress, {
+      intervalMs: engine.progressIntervalMs,
+      now: engine.now,
+    });
+    this.resumeKey =
+      engine.resumeStore &&
+      resumeKey({
+        apiBaseUrl: engine.apiBaseUrl,
+        fieldId: input.fieldId,
+        fileName: input.fileName,
+        fileSize: input.blob.size,
+        lastModified: input.lastModified,
+        contentType: input.contentType,
+      });
+  }
+
+  async run(): Promise<FinalizedUpload> {
+    const callerSignal = this.controls.signal;
+    const stopOnCallerAbort = () => this.controller.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', stopOnCallerAbort, { once: true });
+    let session: UploadSession | undefined;
+    try {
+      this.progress.setState('preparing');
+      if (callerSignal?.aborted) stopOnCallerAbort();
+      this.signal.throwIfAborted();
+      session = await this.openSession();
+      await this.sendParts(session);
+      this.progress.setState('finalizing');
+      const etags = session.multipart
+        ? session.parts.map(({ partNumber }) => ({ partNumber, etag: session?.etags.get(partNumber) as string }))
+        : [];
+      const result = await this.engine.api.finalize(session.signature, etags, this.signal);
+      await this.storeRecord((store, key) => store.delete(key));
+      this.progress.setState('done');
+      return result;
+    } catch (error) {
+      throw await this.fail(error, session);
+    } finally {
+      callerSignal?.removeEventListener('abort', stopOnCallerAbort);
+    }
+  }
+
+  /** Cleans up after a failure and gives the error to throw. */
+  private async fail(error: unknown, session: UploadSession | undefined): Promise<unknown> {
+    if (this.controls.signal?.aborted) {
+      if (session) this.abortOnServer(session);
+      await this.storeRecord((store, key) => store.delete(key));
+      this.progress.setState('aborted');
+      return new UploadAbortedError(this.controls.signal.reason);
+    }
+    // A transient failure (network, overloaded store) of a resumable upload keeps
+    // its parts for the next try; any other failure frees them.
+    const keepForResume = this.resumeKey !== undefined && isTransient(error);
+    if (session && !keepForResume) {
+      this.abortOnServer(session);
+      await this.storeRecord((store, key) => store.delete(key));
+    }
+    this.progress.setState('error');
+    return error;
+  }
+
+  /**
+   * Best effort and not awaited: the caller hears of the failure at once, and
+   * a store's lifecycle rule clears a multipart upload whose abort got lost.
+   */
+  private abortOnServer(session: UploadSession): void {
+    this.engine.api.abort(session.signature).catch(() => {});
+  }
+
+  private async openSession(): Promise<UploadSession> {
+    const resumed = await this.resumeSession();
+    if (resumed) return resumed;
+    const { blob, fieldId, fileName, contentType } = this.input;
+    const prepared = await this.engine.api.prepare({ fieldId, fileName, fileSize: blob.size, contentType }, this.signal);
+    const session: UploadSession = {
+      signature: prepared.uploadSignature,
+      multipart: prepared.uploadId !== null,
+      partHeaders: prepared.partHeaders,
+      parts: planParts(blob.size, prepared.partSize, prepared.partCount),
+      signed: prepared.parts,
+      etags: new Map(),
+    };
+    const record: ResumeRecord = {
+      uploadSignature: prepared.uploadSignature,
+      objectKey: prepared.objectKey,
+      multipart: session.multipart,
+      partSize: prepared.partSize,
+      partCount: prepared.partCount,
+      partHeaders: prepared.partHeaders,
+      createdAt: Date.now(),
+    };
+    await this.storeRecord((store, key) => store.set(key, record));
+    return session;
+  }
+
+  /** The remembered upload of this file, with the parts the store already holds. */
+  private async resumeSession(): Promise<UploadSession | undefined> {
+    const record = await this.storeRecord((store, key) => store.get(key));
+    if (!record) return undefined;
+    let stored: StoredPart[];
+    let parts: PlannedPart[];
+    try {
+      parts = planParts(this.input.blob.size, record.partSize, record.partCount);
+      stored = await this.engine.api.status(record.uploadSignature, this.signal);
+    } catch (error) {
+      // The server no longer knows the upload (signature expired, upload aborted): start over.
+      if (!(error instanceof ApiCallError && error.status >= 400 && error.status < 500)) throw error;
+      await this.storeRecord((store, key) => store.delete(key));
+      return undefined;
+    }
+    const etags = new Map<number, string>();
+    for (const part of stored) {
+      // A part of another size is a leftover of some other file: send ours again.
+      if (parts[part.partNumber - 1]?.size === part.size) etags.set(part.partNumber, part.etag);
+    }
+    return {
+      signature: record.uploadSignature,
+      multipart: record.multipart,
+      partHeaders: record.partHeaders,
+      parts,
+      signed: [],
+      etags,
+    };
+  }
+
+  private async sendParts(session: UploadSession): Promise<void> {
+    this.progress.setPartCount(session.parts.length);
+    for (const part of session.parts) {
+      if (session.etags.has(part.partNumber)) this.progress.partAlreadyStored(part.size);
+    }
+    this.progress.setState('uploading');
+    const pending = session.parts.filter((part) => !session.etags.has(part.partNumber));
+    if (pending.length === 0) return;
+    const urls = new PartUrlBook({
+      sign: (partNumbers) => this.engine.api.signParts(session.signature, partNumbers, this.signal),
+      parts: pending,
+      signed: session.signed,
+      lookahead: 2 * this.engine.concurrency,
+    });
+    await runBounded(
+      pending,
+      this.engine.concurrency,
+      (part) => this.sendPart(session, urls, part),
+      (error) => this.controller.abort(error),
+    );
+  }
+
+  private async sendPart(session: UploadSession, urls: PartUrlBook, part: PlannedPart): Promise<void> {
+    const etag = await withRetries(
+      `part ${part.partNumber}`,
+      { ...this.engine.retry, signal: this.signal },
+      () => this.putPart(session, urls, part),
+      classifyPartFailure,
+    );
+    session.etags.set(part.partNumber, etag);
+    urls.forget(part.partNumber);
+    this.progress.partStored(part.partNumber, part.size);
+  }
+
+  /** One attempt at a part; gives its ETag. */
+  private async putPart(session: UploadSession, urls: PartUrlBook, part: PlannedPart): Promise<string> {
+    let response = await this.put(session, part, (await urls.get(part.partNumber)).uploadUrl);
+    if (response.status === 403) {
+      // Most often the URL expired (a long upload, a resumed one): sign it again.
+      // If a fresh URL is refused too, the refusal is real and is reported.
+      response = await this.put(session, part, (await urls.resign(part.partNumber)).uploadUrl);
+    }
+    if (response.status >= 200 && response.status < 300) {
+      if (response.etag === null) throw new MissingEtagError(part.partNumber, response.status);
+      return response.etag;
+    }
+    const storeError = readStoreError(response.body);
+    throw new PartUploadError({
+      partNumber: part.partNumber,
+      status: response.status,
+      storeCode: storeError.code,
+      storeMessage: storeError.message,
+    });
+  }
+
+  private async put(session: UploadSession, part: PlannedPart, url: string): Promise<PartPutResponse> {
+    const { partNumber, offset, size } = part;
+    this.progress.partSending(partNumber, 0);
+    try {
+      return await this.engine.transport.put({
+        url,
+        // A slice, so only this part is ever read; and without a type, so no
+        // Content-Type goes out beyond the signed part headers.
+        body: this.input.blob.slice(offset, offset + size),
+        headers: session.partHeaders,
+        signal: this.signal,
+        onProgress: (sentBytes) => this.progress.partSending(partNumber, Math.min(sentBytes, size)),
+      });
+    } catch (error) {
+      if (this.signal.aborted) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new PartUploadError({
+        partNumber,
+        status: 0,
+        message: `upload of part ${partNumber} failed: no response (${reason})`,
+        cause: error,
+      });
+    }
+  }
+
+  /** Runs an action on this upload's resume record, if resuming is on. */
+  private async storeRecord<T>(action: (store: ResumeStore, key: string) => T | Promise<T>): Promise<T | undefined> {
+    const { resumeStore } = this.engine;
+    if (!resumeStore || this.resumeKey === undefined) return undefined;
+    try {
+      return await action(resumeStore, this.resumeKey);
+    } catch {
+      // Resuming is a convenience: a full or broken store must not fail the upload.
+      return undefined;
+    }
+  }
+}
+
+/** Network errors and overloaded or failing servers; not refusals, nor protocol faults. */
+function isTransient(error: unknown): boolean {
+  const status =
+    error instanceof ApiCallError || (error instanceof PartUploadError && error.code === 'part') ? error.status : -1;
+  return status === 0 || (status > 0 && isRetryableStatus(status));
+}
+
+function classifyPartFailure(error: unknown): RetryVerdict {
+  // API errors reaching here come from upload-parts/, which did its own retries.
+  return error instanceof PartUploadError && error.code === 'part' && isTransient(error) ? {} : 'fatal';
+}

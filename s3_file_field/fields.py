@@ -1,0 +1,146 @@
+"""`S3FileField`: a `FileField` whose files are uploaded straight to the bucket."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from django.core import checks
+from django.db import models
+from django.db.models.fields.files import FieldFile, FileField
+
+from .backends import get_backend
+from .backends.base import UploadBackend
+from .filenames import accept_error, parse_accept
+
+if TYPE_CHECKING:
+    from django import forms
+
+DEFAULT_MAX_LENGTH = 2000
+
+
+class S3FileField(FileField):
+    """A `FileField` that the browser fills by uploading directly to S3-compatible storage.
+
+    `max_size` (bytes) and `accept` (HTML `accept` syntax: "image/*, application/pdf, .pdf")
+    are enforced when an upload is prepared, when it is finalized, and by the widget.
+    """
+
+    description = "A file uploaded directly to S3-compatible storage"
+
+    def __init__(
+        self,
+        *args: Any,
+        max_size: int | None = None,
+        accept: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("max_length", DEFAULT_MAX_LENGTH)
+        kwargs.setdefault("upload_to", self.uuid_prefix_filename)
+        self.max_size = max_size
+        self.accept = accept
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def uuid_prefix_filename(instance: models.Model | None, filename: str) -> str:
+        """`<random uuid>/<file name>`: unguessable, and never colliding with another upload."""
+        return f"{uuid4()}/{filename}"
+
+    @property
+    def id(self) -> str:
+        """`"<app_label>.<ModelName>.<field_name>"`, the name clients use for this field."""
+        if not hasattr(self, "model"):
+            raise RuntimeError("This S3FileField is not attached to a model yet.")
+        return f"{self.model._meta.label}.{self.name}"
+
+    field_id = id
+
+    @property
+    def accept_entries(self) -> tuple[str, ...]:
+        return parse_accept(self.accept)
+
+    @property
+    def upload_backend(self) -> UploadBackend | None:
+        """The direct-upload backend of this field's storage; None for unsupported storages."""
+        return get_backend(self.storage)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        # Keep the 1.x import path, so migrations written for django-s3-file-field still load.
+        path = "s3_file_field.fields.S3FileField"
+        if kwargs.get("max_length") == DEFAULT_MAX_LENGTH:
+            del kwargs["max_length"]
+        if kwargs.get("upload_to") == self.uuid_prefix_filename:
+            del kwargs["upload_to"]
+        if self.max_size is not None:
+            kwargs["max_size"] = self.max_size
+        if self.accept is not None:
+            kwargs["accept"] = self.accept
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
+        if self.upload_backend is not None:
+            from .forms import S3FormFileField
+
+            kwargs.setdefault("form_class", S3FormFileField)
+            if issubclass(kwargs["form_class"], S3FormFileField):
+                kwargs.setdefault("model_field_id", self.id)
+                kwargs.setdefault("max_size", self.max_size)
+                kwargs.setdefault("accept", self.accept)
+        return super().formfield(**kwargs)
+
+    def save_form_data(self, instance: models.Model, data: Any) -> None:
+        from .widgets import S3PlaceholderFile
+
+        # A string assigned to a FileField is taken as already stored: nothing is uploaded
+        # again through Django, which is the point.
+        if isinstance(data, S3PlaceholderFile):
+            data = data.name
+        super().save_form_data(instance, data)
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [*super().check(**kwargs), *self._check_options(), *self._check_storage()]
+
+    def _check_options(self) -> list[checks.CheckMessage]:
+        errors: list[checks.CheckMessage] = []
+        if self.max_size is not None and (
+            isinstance(self.max_size, bool) or not isinstance(self.max_size, int) or self.max_size < 0
+        ):
+            errors.append(
+                checks.Error(
+                    "'max_size' must be a number of bytes (an int >= 0) or None.",
+                    hint="For example S3FileField(max_size=100 * 1024 * 1024) for 100 MiB.",
+                    obj=self,
+                    id="s3_file_field.E002",
+                )
+            )
+        if self.accept is not None:
+            message = (
+                "'accept' must be a string." if not isinstance(self.accept, str) else accept_error(self.accept)
+            )
+            if message:
+                errors.append(
+                    checks.Error(
+                        f"Invalid 'accept': {message}",
+                        hint="Use HTML accept syntax, e.g. accept='image/*,application/pdf,.pdf'.",
+                        obj=self,
+                        id="s3_file_field.E003",
+                    )
+                )
+        return errors
+
+    def _check_storage(self) -> list[checks.CheckMessage]:
+        if self.upload_backend is None:
+            return [
+                checks.Warning(
+                    f"The storage of this field ({type(self.storage).__name__}) does not support "
+                    "direct uploads; the field behaves as a plain FileField.",
+                    hint="Use django-storages' S3Storage or django-minio-storage's MinioStorage.",
+                    obj=self,
+                    id="s3_file_field.W001",
+                )
+            ]
+        return []
+
+
+__all__ = ["FieldFile", "S3FileField"]

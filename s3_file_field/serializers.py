@@ -1,0 +1,147 @@
+"""Validation of the upload API's requests. Nothing invalid reaches the store or is signed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.defaultfilters import filesizeformat
+from rest_framework import serializers
+
+from .backends.base import PartReceipt
+from .conf import S3_MAX_OBJECT_SIZE, S3_MAX_PART_COUNT, get_settings
+from .fields import S3FileField
+from .filenames import InvalidFileName, clean_content_type, clean_file_name, fit_key, is_accepted
+from .registry import get_field
+from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
+
+
+def _upload_field(field_id: str) -> S3FileField:
+    field = get_field(field_id)
+    if field is None:
+        raise serializers.ValidationError(f"Unknown field_id {field_id!r}; expected 'app_label.ModelName.field_name' of an S3FileField.")
+    if field.upload_backend is None:
+        raise serializers.ValidationError(f"The storage of {field_id!r} does not support direct uploads.")
+    return field
+
+
+class PrepareSerializer(serializers.Serializer[Any]):
+    field_id = serializers.CharField(max_length=500)
+    file_name = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=None)
+    file_size = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+    content_type = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    def validate_field_id(self, value: str) -> S3FileField:
+        return _upload_field(value)
+
+    def validate_file_name(self, value: str) -> str:
+        try:
+            return clean_file_name(value)
+        except InvalidFileName as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    def validate_content_type(self, value: str) -> str:
+        try:
+            return clean_content_type(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        field: S3FileField = attrs["field_id"]
+        backend = field.upload_backend
+        assert backend is not None
+        file_name: str = attrs["file_name"]
+        file_size: int = attrs["file_size"]
+        content_type = attrs.get("content_type") or clean_content_type("")
+        attrs["content_type"] = content_type
+
+        limit = min(backend.max_object_size, S3_MAX_OBJECT_SIZE)
+        if field.max_size is not None and file_size > field.max_size:
+            raise serializers.ValidationError(
+                {"file_size": f"The file is too large ({filesizeformat(file_size)}); this field accepts at most {filesizeformat(field.max_size)}."}
+            )
+        if file_size > limit:
+            raise serializers.ValidationError(
+                {"file_size": f"The file is too large ({filesizeformat(file_size)}); the store accepts at most {filesizeformat(limit)}."}
+            )
+        if not is_accepted(field.accept_entries, file_name, content_type):
+            raise serializers.ValidationError(
+                {"content_type": f"A file {file_name!r} of type {content_type!r} is not accepted here (allowed: {', '.join(field.accept_entries)})."}
+            )
+        try:
+            attrs["name"] = fit_key(
+                lambda candidate: field.generate_filename(None, candidate),
+                file_name,
+                lambda name: len(backend.bucket_key(name).encode()),
+                field.max_length or 0,
+            )
+        except InvalidFileName as error:
+            raise serializers.ValidationError({"file_name": str(error)}) from None
+        return attrs
+
+
+class UploadSignatureField(serializers.Field):  # type: ignore[type-arg]
+    """An upload signature, read back into the `UploadTicket` it carries."""
+
+    def to_internal_value(self, data: Any) -> UploadTicket:
+        try:
+            return read_upload_ticket(data)
+        except InvalidSignedValue as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class SignedUploadSerializer(serializers.Serializer[Any]):
+    upload_signature = UploadSignatureField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        ticket: UploadTicket = attrs["upload_signature"]
+        try:
+            attrs["field"] = _upload_field(ticket.field_id)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({"upload_signature": error.detail}) from None
+        return attrs
+
+
+class PartsSerializer(SignedUploadSerializer):
+    part_numbers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=S3_MAX_PART_COUNT),
+        allow_empty=False,
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        ticket: UploadTicket = attrs["upload_signature"]
+        numbers: list[int] = attrs["part_numbers"]
+        limit = get_settings().max_part_urls_per_request
+        if len(numbers) > limit:
+            raise serializers.ValidationError({"part_numbers": f"Ask for at most {limit} parts at a time."})
+        beyond = sorted(n for n in set(numbers) if n > ticket.part_count)
+        if beyond:
+            raise serializers.ValidationError(
+                {"part_numbers": f"This upload has {ticket.part_count} part(s); there is no part {beyond[0]}."}
+            )
+        attrs["part_numbers"] = sorted(set(numbers))
+        return attrs
+
+
+class PartReceiptSerializer(serializers.Serializer[Any]):
+    part_number = serializers.IntegerField(min_value=1, max_value=S3_MAX_PART_COUNT)
+    etag = serializers.CharField(max_length=1024)
+
+
+class FinalizeSerializer(SignedUploadSerializer):
+    parts = PartReceiptSerializer(many=True, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        ticket: UploadTicket = attrs["upload_signature"]
+        receipts = [PartReceipt(p["part_number"], p["etag"]) for p in attrs.get("parts", [])]
+        if ticket.is_multipart:
+            numbers = sorted(r.part_number for r in receipts)
+            if numbers != list(range(1, ticket.part_count + 1)):
+                raise serializers.ValidationError(
+                    {"parts": f"List each of the {ticket.part_count} parts once, with the ETag the store returned for it."}
+                )
+        elif receipts and [r.part_number for r in receipts] != [1]:
+            raise serializers.ValidationError({"parts": "A single-part upload has only part 1."})
+        attrs["receipts"] = sorted(receipts, key=lambda r: r.part_number)
+        return attrs

@@ -1,0 +1,195 @@
+"""What each API call does with the store. The views parse and answer; this module acts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .backends.base import InvalidParts, PartReceipt, UploadBackend, UploadNotFound
+from .conf import S3_MAX_PART_COUNT, S3_MAX_PART_SIZE, MiB, get_settings
+from .fields import S3FileField
+from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
+from .values import UploadTicket, sign_field_value, sign_upload_ticket
+
+
+class UploadRefused(Exception):
+    """The store's state does not allow the request (bytes missing, wrong size...): a 400."""
+
+
+def plan_part_size(file_size: int) -> tuple[int, bool]:
+    """The part size for a file, and whether it goes up in parts at all.
+
+    A file no larger than one part goes up in one PUT. Otherwise parts are the configured size,
+    grown (in whole MiB) for files that would need more than 10,000 parts.
+    """
+    part_size = get_settings().part_size
+    if file_size <= part_size:
+        return part_size, False
+    needed = -(-file_size // S3_MAX_PART_COUNT)
+    if needed > part_size:
+        part_size = min(-(-needed // MiB) * MiB, S3_MAX_PART_SIZE)
+    return part_size, True
+
+
+@dataclass(frozen=True)
+class PresignedPart:
+    part_number: int
+    size: int
+    upload_url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"part_number": self.part_number, "size": self.size, "upload_url": self.upload_url}
+
+
+def _backend(field: S3FileField) -> UploadBackend:
+    backend = field.upload_backend
+    if backend is None:  # the serializers refuse such fields first
+        raise UploadRefused("This field's storage does not support direct uploads.")
+    return backend
+
+
+def presign_parts(field: S3FileField, ticket: UploadTicket, part_numbers: Iterable[int]) -> list[PresignedPart]:
+    backend = _backend(field)
+    expires = get_settings().presigned_url_expires
+    parts = []
+    for number in part_numbers:
+        size = ticket.part_size_of(number)
+        if ticket.upload_id is None:
+            url = backend.presign_put(ticket.name, size, ticket.content_type, expires)
+        else:
+            url = backend.presign_upload_part(ticket.name, ticket.upload_id, number, size, expires)
+        parts.append(PresignedPart(number, size, url))
+    return parts
+
+
+def prepare(
+    field: S3FileField, name: str, file_name: str, file_size: int, content_type: str, request: Any
+) -> dict[str, Any]:
+    """Sign an upload (starting a multipart upload for a large file) and its first part URLs."""
+    s3_file_field_upload_prepare.send(
+        sender=field.model,
+        field=field,
+        field_id=field.id,
+        object_key=name,
+        file_name=file_name,
+        file_size=file_size,
+        content_type=content_type,
+        request=request,
+    )
+    backend = _backend(field)
+    part_size, multipart = plan_part_size(file_size)
+    upload_id = backend.create_multipart_upload(name, content_type) if multipart else None
+    ticket = UploadTicket(
+        field_id=field.id,
+        name=name,
+        file_name=file_name,
+        file_size=file_size,
+        content_type=content_type,
+        upload_id=upload_id,
+        part_size=part_size,
+    )
+    first_batch = range(1, min(ticket.part_count, get_settings().part_url_batch) + 1)
+    return {
+        "upload_signature": sign_upload_ticket(ticket),
+        "object_key": backend.bucket_key(name),
+        "upload_id": upload_id,
+        "part_size": part_size,
+        "part_count": ticket.part_count,
+        "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch)],
+        # A single PUT signs its Content-Type, so the client must send exactly this one.
+        "part_headers": {} if multipart else {"Content-Type": content_type},
+    }
+
+
+def status(field: S3FileField, ticket: UploadTicket) -> list[dict[str, Any]]:
+    backend = _backend(field)
+    if ticket.upload_id is None:
+        stored = backend.stat_object(ticket.name)
+        parts = [stored] if stored is not None else []
+    else:
+        try:
+            parts = backend.list_parts(ticket.name, ticket.upload_id)
+        except UploadNotFound:
+            raise UploadRefused(
+                "The store holds no such multipart upload (finalized or aborted)."
+            ) from None
+    return [{"part_number": p.part_number, "size": p.size, "etag": p.etag} for p in parts]
+
+
+def _normal_etag(etag: str) -> str:
+    return etag.strip().strip('"').lower()
+
+
+def _check_receipts(
+    backend: UploadBackend, ticket: UploadTicket, receipts: Sequence[PartReceipt]
+) -> None:
+    """Compare the client's receipts with what the store holds, part by part.
+
+    Some stores complete an upload from wrong ETags or short parts without a word; checking
+    here keeps the behaviour the same on every store, and names the part that is wrong.
+    """
+    assert ticket.upload_id is not None
+    stored = {p.part_number: p for p in backend.list_parts(ticket.name, ticket.upload_id)}
+    for receipt in receipts:
+        part = stored.get(receipt.part_number)
+        if part is None:
+            raise InvalidParts(f"Part {receipt.part_number} has not arrived in the store.")
+        if _normal_etag(part.etag) != _normal_etag(receipt.etag):
+            raise InvalidParts(f"Part {receipt.part_number}: the ETag does not match the store's.")
+        if part.size != ticket.part_size_of(receipt.part_number):
+            raise InvalidParts(f"Part {receipt.part_number} has the wrong size ({part.size} bytes).")
+
+
+def finalize(
+    field: S3FileField, ticket: UploadTicket, receipts: Sequence[PartReceipt], request: Any
+) -> dict[str, Any]:
+    """Complete the upload, check the object's real size, and sign the field value."""
+    backend = _backend(field)
+    signal_args = {
+        "sender": field.model,
+        "field": field,
+        "field_id": field.id,
+        "object_key": ticket.name,
+        "file_name": ticket.file_name,
+        "file_size": ticket.file_size,
+        "content_type": ticket.content_type,
+        "request": request,
+    }
+
+    def fail(reason: str) -> UploadRefused:
+        s3_file_field_upload_finalize.send(**signal_args, status="failed", reason=reason)
+        return UploadRefused(reason)
+
+    if ticket.upload_id is not None:
+        try:
+            _check_receipts(backend, ticket, receipts)
+            backend.complete_multipart_upload(ticket.name, ticket.upload_id, receipts)
+        except UploadNotFound:
+            # Completed by an earlier finalize whose response was lost, or aborted: the object
+            # check below tells which.
+            pass
+        except InvalidParts as error:
+            raise fail(f"The store refused the parts: {error}") from None
+
+    stored = backend.stat_object(ticket.name)
+    if stored is None:
+        raise fail("The file has not arrived in the store; upload it before finalizing.")
+    if stored.size != ticket.file_size:
+        backend.delete_object(ticket.name)
+        raise fail(
+            f"The stored file has {stored.size} bytes, not the {ticket.file_size} declared; "
+            "it was removed."
+        )
+    s3_file_field_upload_finalize.send(**signal_args, status="completed", reason="")
+    return {
+        "field_value": sign_field_value(field.id, ticket.name, stored.size),
+        "object_key": backend.bucket_key(ticket.name),
+        "file_size": stored.size,
+    }
+
+
+def abort(field: S3FileField, ticket: UploadTicket) -> None:
+    """Free an unfinished multipart upload. A finalized object is never touched."""
+    if ticket.upload_id is not None:
+        _backend(field).abort_multipart_upload(ticket.name, ticket.upload_id)

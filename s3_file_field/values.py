@@ -1,0 +1,127 @@
+"""The signed values that carry an upload's facts between calls (the API keeps no state).
+
+Each kind of value has its own salt, so one kind is never accepted where another belongs, and
+each is checked against a maximum age.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+
+from .conf import get_settings
+
+UPLOAD_SIGNATURE_SALT = "s3_file_field.upload-signature"
+FIELD_VALUE_SALT = "s3_file_field.field-value"
+# A field value made by the test fixtures without a field: accepted by every S3FileField, so
+# that tests written for django-s3-file-field 1.x keep working. The API never issues one.
+ANY_FIELD = "*"
+
+
+class InvalidSignedValue(Exception):
+    """A signed value that is forged, tampered with, truncated, expired or of another kind."""
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """What an upload signature carries: every fact later calls need."""
+
+    field_id: str
+    name: str
+    file_name: str
+    file_size: int
+    content_type: str
+    upload_id: str | None
+    part_size: int
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.upload_id is not None
+
+    @property
+    def part_count(self) -> int:
+        if self.upload_id is None:
+            return 1
+        return max(1, -(-self.file_size // self.part_size))
+
+    def part_size_of(self, part_number: int) -> int:
+        if self.upload_id is None:
+            return self.file_size
+        if part_number < self.part_count:
+            return self.part_size
+        return self.file_size - self.part_size * (self.part_count - 1)
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """What a field value carries: a finalized object, and the field it was issued for."""
+
+    field_id: str
+    name: str
+    size: int
+
+
+def _load(value: Any, salt: str, max_age: int, what: str) -> dict[str, Any]:
+    if not isinstance(value, str) or not value:
+        raise InvalidSignedValue(f"The {what} must be a non-empty string.")
+    try:
+        payload = signing.loads(value, salt=salt, max_age=max_age)
+    except signing.SignatureExpired:
+        raise InvalidSignedValue(f"The {what} has expired; upload the file again.") from None
+    except signing.BadSignature:
+        raise InvalidSignedValue(f"The {what} is not valid (tampered with, truncated or of another kind).") from None
+    if not isinstance(payload, dict):
+        raise InvalidSignedValue(f"The {what} is not valid.")
+    return payload
+
+
+def sign_upload_ticket(ticket: UploadTicket) -> str:
+    return signing.dumps(
+        {
+            "f": ticket.field_id,
+            "k": ticket.name,
+            "n": ticket.file_name,
+            "s": ticket.file_size,
+            "t": ticket.content_type,
+            "u": ticket.upload_id,
+            "p": ticket.part_size,
+        },
+        salt=UPLOAD_SIGNATURE_SALT,
+        compress=True,
+    )
+
+
+def read_upload_ticket(signature: Any) -> UploadTicket:
+    payload = _load(
+        signature, UPLOAD_SIGNATURE_SALT, get_settings().upload_signature_max_age, "upload signature"
+    )
+    try:
+        return UploadTicket(
+            field_id=str(payload["f"]),
+            name=str(payload["k"]),
+            file_name=str(payload["n"]),
+            file_size=int(payload["s"]),
+            content_type=str(payload["t"]),
+            upload_id=None if payload["u"] is None else str(payload["u"]),
+            part_size=int(payload["p"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise InvalidSignedValue("The upload signature is not valid.") from None
+
+
+def sign_field_value(field_id: str, name: str, size: int) -> str:
+    return signing.dumps({"f": field_id, "k": name, "s": size}, salt=FIELD_VALUE_SALT, compress=True)
+
+
+def read_field_value(value: Any, field_id: str) -> FieldValue:
+    """Check a field value for the field `field_id`."""
+    payload = _load(value, FIELD_VALUE_SALT, get_settings().field_value_max_age, "uploaded file value")
+    try:
+        result = FieldValue(field_id=str(payload["f"]), name=str(payload["k"]), size=int(payload["s"]))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidSignedValue("The uploaded file value is not valid.") from None
+    if result.field_id not in (field_id, ANY_FIELD):
+        raise InvalidSignedValue("The uploaded file value was issued for another field.")
+    return result

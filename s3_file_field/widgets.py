@@ -1,0 +1,98 @@
+"""The form widgets: a file input that the widget script turns into a direct uploader."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.files import File
+from django.forms import ClearableFileInput
+from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
+from django.urls import NoReverseMatch, reverse
+
+
+class S3PlaceholderFile(File):  # type: ignore[type-arg]
+    """A file that is already in the bucket: only its storage name and size are known."""
+
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(None, name)
+        self._size = size
+
+    @property
+    def size(self) -> int:  # type: ignore[override]
+        return self._size
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> S3PlaceholderFile:
+        raise NotImplementedError("An S3PlaceholderFile has no content to read here.")
+
+    def chunks(self, chunk_size: int | None = None) -> Any:
+        raise NotImplementedError("An S3PlaceholderFile has no content to read here.")
+
+    def multiple_chunks(self, chunk_size: int | None = None) -> bool:
+        return False
+
+
+class SubmittedFieldValue(str):
+    """A string the browser submitted for an S3 file input, not yet checked.
+
+    The form field checks it (signature, age, field), so the error lands on the right field.
+    """
+
+    __slots__ = ()
+
+
+def upload_api_base_url() -> str | None:
+    """The URL path under which `s3_file_field.urls` is mounted, or None if it is not."""
+    try:
+        prepare_url = reverse("s3_file_field:upload-prepare")
+    except NoReverseMatch:
+        return None
+    return posixpath.dirname(prepare_url.rstrip("/")) + "/"
+
+
+class S3FileInput(ClearableFileInput):
+    """A clearable file input carrying what the upload script needs in `data-*` attributes."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        base_url = upload_api_base_url()
+        if base_url is not None:
+            # The `data-s3fileinput` attribute with the API's base URL is what 1.x scripts read.
+            context["widget"]["attrs"]["data-s3fileinput"] = base_url
+        return context
+
+    def value_from_datadict(
+        self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
+    ) -> Any:
+        upload: Any
+        if name in data and data[name] != "":
+            upload = SubmittedFieldValue(data[name])
+        elif name in files:
+            # The script did not run (JavaScript off): an ordinary upload through Django.
+            upload = super().value_from_datadict(data, files, name)
+            if upload is FILE_INPUT_CONTRADICTION or upload is False:
+                return upload
+        else:
+            upload = None
+
+        if not self.is_required and CheckboxInput().value_from_datadict(
+            data, files, self.clear_checkbox_name(name)
+        ):
+            return FILE_INPUT_CONTRADICTION if upload else False
+        return upload
+
+    def value_omitted_from_data(
+        self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
+    ) -> bool:
+        return (
+            name not in data
+            and name not in files
+            and self.clear_checkbox_name(name) not in data
+        )
+
+
+class AdminS3FileInput(S3FileInput):
+    """The same widget with the admin's file input template."""
+
+    template_name = "admin/widgets/clearable_file_input.html"

@@ -1,0 +1,15 @@
+from django import forms
+
+from test_app.models import LimitedResource, Resource
+
+
+class ResourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Resource
+        fields = ["blob"]
+
+
+class LimitedResourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = LimitedResource
+        fields = ["image", "document"]

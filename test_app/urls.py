@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from test_app import views
+from test_app.api import router
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("resources/new/", views.ResourceCreateView.as_view(), name="resource-new"),
+    path("resources/<int:pk>/edit/", views.ResourceUpdateView.as_view(), name="resource-edit"),
+    path("limited/new/", views.LimitedResourceCreateView.as_view(), name="limited-new"),
+    path("admin/", admin.site.urls),
+    path("api/", include(router.urls)),
+    path("api/s3-upload/", include("s3_file_field.urls")),
+]
