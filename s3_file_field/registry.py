@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 
 if TYPE_CHECKING:
     from .fields import S3FileField
@@ -22,7 +23,7 @@ def get_field(field_id: str) -> S3FileField | None:
     try:
         model = apps.get_model(app_label, model_name)
         field = model._meta.get_field(field_name)
-    except (LookupError, ValueError):
+    except (LookupError, ValueError, FieldDoesNotExist):
         return None
     # The id is canonical (exact case, the concrete model that declares the field).
     if isinstance(field, S3FileField) and field.id == field_id:

@@ -57,11 +57,11 @@ class PrepareSerializer(serializers.Serializer[Any]):
         limit = min(backend.max_object_size, S3_MAX_OBJECT_SIZE)
         if field.max_size is not None and file_size > field.max_size:
             raise serializers.ValidationError(
-                {"file_size": f"The file is too large ({filesizeformat(file_size)}); this field accepts at most {filesizeformat(field.max_size)}."}
+                {"file_size": f"The file is too large ({filesizeformat(file_size)}); this field accepts at most {filesizeformat(field.max_size)} ({field.max_size} bytes)."}
             )
         if file_size > limit:
             raise serializers.ValidationError(
-                {"file_size": f"The file is too large ({filesizeformat(file_size)}); the store accepts at most {filesizeformat(limit)}."}
+                {"file_size": f"The file is too large ({filesizeformat(file_size)}); the store accepts at most {filesizeformat(limit)} ({limit} bytes)."}
             )
         if not is_accepted(field.accept_entries, file_name, content_type):
             raise serializers.ValidationError(

@@ -16,10 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from s3_file_field._sigv4 import presign_url
 
 ACCESS_KEY = "s3ff-access-key"
 SECRET_KEY = "s3ff-secret-key"  # a throwaway credential of the local test server only
@@ -112,7 +114,6 @@ class SeaweedFS:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        last_error = ""
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
@@ -121,17 +122,24 @@ class SeaweedFS:
                 return
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"SeaweedFS not ready in {timeout}s ({last_error}):\n{self.log()}")
+        raise RuntimeError(f"SeaweedFS not ready in {timeout}s:\n{self.log()}")
 
     def _buckets_ready(self) -> bool:
-        """True once S3 answers and every bucket exists (an unsigned HEAD is refused with 403)."""
+        """True once S3 answers a signed HEAD of every bucket with 200 (buckets come up late)."""
         for bucket in self.buckets:
-            request = urllib.request.Request(f"{self.endpoint_url}/{bucket}", method="HEAD")
+            url = presign_url(
+                method="HEAD",
+                url=urlsplit(f"{self.endpoint_url}/{bucket}"),
+                headers={},
+                access_key=ACCESS_KEY,
+                secret_key=SECRET_KEY,
+                session_token=None,
+                region=REGION,
+                expires=60,
+            )
             try:
+                request = urllib.request.Request(url, method="HEAD")
                 urllib.request.urlopen(request, timeout=2)  # noqa: S310 (loopback, http)
-            except urllib.error.HTTPError as error:
-                if error.code != 403:
-                    return False
             except OSError:
                 return False
         return True
