@@ -52,7 +52,10 @@ def presign_url(
     date = amz_date[:8]
     scope = f"{date}/{region}/{service}/aws4_request"
 
-    signed = {"host": url.netloc, **{name.lower(): value.strip() for name, value in headers.items()}}
+    signed = {
+        "host": url.netloc,
+        **{name.lower(): value.strip() for name, value in headers.items()},
+    }
     signed_names = ";".join(sorted(signed))
     query = parse_qsl(url.query, keep_blank_values=True)
     query += [
@@ -69,7 +72,14 @@ def presign_url(
     )
     canonical_headers = "".join(f"{name}:{signed[name]}\n" for name in sorted(signed))
     canonical_request = "\n".join(
-        [method, url.path or "/", canonical_query, canonical_headers, signed_names, "UNSIGNED-PAYLOAD"]
+        [
+            method,
+            url.path or "/",
+            canonical_query,
+            canonical_headers,
+            signed_names,
+            "UNSIGNED-PAYLOAD",
+        ]
     )
     string_to_sign = "\n".join(
         [ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]

@@ -104,7 +104,9 @@ class S3FileField(FileField):
     def _check_options(self) -> list[checks.CheckMessage]:
         errors: list[checks.CheckMessage] = []
         if self.max_size is not None and (
-            isinstance(self.max_size, bool) or not isinstance(self.max_size, int) or self.max_size < 0
+            isinstance(self.max_size, bool)
+            or not isinstance(self.max_size, int)
+            or self.max_size < 0
         ):
             errors.append(
                 checks.Error(
@@ -116,7 +118,9 @@ class S3FileField(FileField):
             )
         if self.accept is not None:
             message = (
-                "'accept' must be a string." if not isinstance(self.accept, str) else accept_error(self.accept)
+                "'accept' must be a string."
+                if not isinstance(self.accept, str)
+                else accept_error(self.accept)
             )
             if message:
                 errors.append(

@@ -49,7 +49,12 @@ def clean_file_name(file_name: str) -> str:
     return name
 
 
-def fit_key(make_name: Callable[[str], str], file_name: str, key_bytes: Callable[[str], int], max_length: int) -> str:
+def fit_key(
+    make_name: Callable[[str], str],
+    file_name: str,
+    key_bytes: Callable[[str], int],
+    max_length: int,
+) -> str:
     """Return `make_name(file_name)`, shortening the file name's stem until the result fits.
 
     The storage name must fit the field's `max_length` (characters) and the bucket key S3's
@@ -67,9 +72,7 @@ def fit_key(make_name: Callable[[str], str], file_name: str, key_bytes: Callable
         stem = _shorten(stem, max(excess_chars, 0), max(excess_bytes, 0))
         if not stem:
             break
-    raise InvalidFileName(
-        "The file name cannot be made short enough for this field's object keys."
-    )
+    raise InvalidFileName("The file name cannot be made short enough for this field's object keys.")
 
 
 def _shorten(stem: str, chars: int, byte_count: int) -> str:
@@ -104,7 +107,10 @@ def accept_error(accept: str | None) -> str | None:
             if len(entry) < 2 or "/" in entry:
                 return f"{entry!r} is not a file extension like '.pdf'."
         elif not re.match(rf"^(?:\*/\*|{_TOKEN}/\*|{_TOKEN}/{_TOKEN})$", entry):
-            return f"{entry!r} is neither a MIME type ('image/png', 'image/*') nor an extension ('.pdf')."
+            return (
+                f"{entry!r} is neither a MIME type ('image/png', 'image/*') "
+                "nor an extension ('.pdf')."
+            )
     return None
 
 

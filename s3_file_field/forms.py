@@ -70,7 +70,7 @@ class S3FormFileField(forms.FileField):
             self._check_limits(data)
         return result
 
-    def _check_limits(self, upload: UploadedFile) -> None:
+    def _check_limits(self, upload: UploadedFile[Any]) -> None:
         """The same limits the upload API enforces, for a plain upload through Django."""
         size = upload.size or 0
         if self.max_size is not None and size > self.max_size:

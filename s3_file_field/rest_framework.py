@@ -36,7 +36,7 @@ class S3FileSerializerField(serializers.FileField):
 
     def bind(self, field_name: str, parent: Any) -> None:
         super().bind(field_name, parent)
-        if self.field_id is None:
+        if self.field_id is None and self.source is not None:
             self.field_id = _model_field_id(parent, self.source)
 
     def to_internal_value(self, data: Any) -> Any:
@@ -62,6 +62,6 @@ def _model_field_id(serializer: Any, source: str) -> str | None:
         return None
     try:
         field = model._meta.get_field(source)
-    except Exception:  # noqa: BLE001 - any lookup failure means "not a model field"
+    except Exception:
         return None
     return field.id if isinstance(field, S3FileField) else None

@@ -18,10 +18,22 @@ from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
 def _upload_field(field_id: str) -> S3FileField:
     field = get_field(field_id)
     if field is None:
-        raise serializers.ValidationError(f"Unknown field_id {field_id!r}; expected 'app_label.ModelName.field_name' of an S3FileField.")
+        raise serializers.ValidationError(
+            f"Unknown field_id {field_id!r}; expected 'app_label.ModelName.field_name' "
+            "of an S3FileField."
+        )
     if field.upload_backend is None:
-        raise serializers.ValidationError(f"The storage of {field_id!r} does not support direct uploads.")
+        raise serializers.ValidationError(
+            f"The storage of {field_id!r} does not support direct uploads."
+        )
     return field
+
+
+def _too_large(size: int, limit: int, whose: str) -> str:
+    return (
+        f"The file is too large ({filesizeformat(size)}); {whose} accepts at most "
+        f"{filesizeformat(limit)} ({limit} bytes)."
+    )
 
 
 class PrepareSerializer(serializers.Serializer[Any]):
@@ -57,19 +69,23 @@ class PrepareSerializer(serializers.Serializer[Any]):
         limit = min(backend.max_object_size, S3_MAX_OBJECT_SIZE)
         if field.max_size is not None and file_size > field.max_size:
             raise serializers.ValidationError(
-                {"file_size": f"The file is too large ({filesizeformat(file_size)}); this field accepts at most {filesizeformat(field.max_size)} ({field.max_size} bytes)."}
+                {"file_size": _too_large(file_size, field.max_size, "this field")}
             )
         if file_size > limit:
             raise serializers.ValidationError(
-                {"file_size": f"The file is too large ({filesizeformat(file_size)}); the store accepts at most {filesizeformat(limit)} ({limit} bytes)."}
+                {"file_size": _too_large(file_size, limit, "the store")}
             )
         if not is_accepted(field.accept_entries, file_name, content_type):
+            allowed = ", ".join(field.accept_entries)
             raise serializers.ValidationError(
-                {"content_type": f"A file {file_name!r} of type {content_type!r} is not accepted here (allowed: {', '.join(field.accept_entries)})."}
+                {
+                    "content_type": f"A file {file_name!r} of type {content_type!r} is not "
+                    f"accepted here (allowed: {allowed})."
+                }
             )
         try:
             attrs["name"] = fit_key(
-                lambda candidate: field.generate_filename(None, candidate),
+                lambda candidate: field.generate_filename(None, candidate),  # type: ignore[arg-type]
                 file_name,
                 lambda name: len(backend.bucket_key(name).encode()),
                 field.max_length or 0,
@@ -113,11 +129,16 @@ class PartsSerializer(SignedUploadSerializer):
         numbers: list[int] = attrs["part_numbers"]
         limit = get_settings().max_part_urls_per_request
         if len(numbers) > limit:
-            raise serializers.ValidationError({"part_numbers": f"Ask for at most {limit} parts at a time."})
+            raise serializers.ValidationError(
+                {"part_numbers": f"Ask for at most {limit} parts at a time."}
+            )
         beyond = sorted(n for n in set(numbers) if n > ticket.part_count)
         if beyond:
             raise serializers.ValidationError(
-                {"part_numbers": f"This upload has {ticket.part_count} part(s); there is no part {beyond[0]}."}
+                {
+                    "part_numbers": f"This upload has {ticket.part_count} part(s); "
+                    f"there is no part {beyond[0]}."
+                }
             )
         attrs["part_numbers"] = sorted(set(numbers))
         return attrs
@@ -139,7 +160,10 @@ class FinalizeSerializer(SignedUploadSerializer):
             numbers = sorted(r.part_number for r in receipts)
             if numbers != list(range(1, ticket.part_count + 1)):
                 raise serializers.ValidationError(
-                    {"parts": f"List each of the {ticket.part_count} parts once, with the ETag the store returned for it."}
+                    {
+                        "parts": f"List each of the {ticket.part_count} parts once, with "
+                        "the ETag the store returned for it."
+                    }
                 )
         elif receipts and [r.part_number for r in receipts] != [1]:
             raise serializers.ValidationError({"parts": "A single-part upload has only part 1."})

@@ -49,7 +49,9 @@ def _backend(field: S3FileField) -> UploadBackend:
     return backend
 
 
-def presign_parts(field: S3FileField, ticket: UploadTicket, part_numbers: Iterable[int]) -> list[PresignedPart]:
+def presign_parts(
+    field: S3FileField, ticket: UploadTicket, part_numbers: Iterable[int]
+) -> list[PresignedPart]:
     backend = _backend(field)
     expires = get_settings().presigned_url_expires
     parts = []
@@ -138,7 +140,9 @@ def _check_receipts(
         if _normal_etag(part.etag) != _normal_etag(receipt.etag):
             raise InvalidParts(f"Part {receipt.part_number}: the ETag does not match the store's.")
         if part.size != ticket.part_size_of(receipt.part_number):
-            raise InvalidParts(f"Part {receipt.part_number} has the wrong size ({part.size} bytes).")
+            raise InvalidParts(
+                f"Part {receipt.part_number} has the wrong size ({part.size} bytes)."
+            )
 
 
 def finalize(

@@ -71,7 +71,9 @@ def _load(value: Any, salt: str, max_age: int, what: str) -> dict[str, Any]:
     except signing.SignatureExpired:
         raise InvalidSignedValue(f"The {what} has expired; upload the file again.") from None
     except signing.BadSignature:
-        raise InvalidSignedValue(f"The {what} is not valid (tampered with, truncated or of another kind).") from None
+        raise InvalidSignedValue(
+            f"The {what} is not valid (tampered with, truncated or of another kind)."
+        ) from None
     if not isinstance(payload, dict):
         raise InvalidSignedValue(f"The {what} is not valid.")
     return payload
@@ -95,7 +97,10 @@ def sign_upload_ticket(ticket: UploadTicket) -> str:
 
 def read_upload_ticket(signature: Any) -> UploadTicket:
     payload = _load(
-        signature, UPLOAD_SIGNATURE_SALT, get_settings().upload_signature_max_age, "upload signature"
+        signature,
+        UPLOAD_SIGNATURE_SALT,
+        get_settings().upload_signature_max_age,
+        "upload signature",
     )
     try:
         return UploadTicket(
@@ -112,14 +117,20 @@ def read_upload_ticket(signature: Any) -> UploadTicket:
 
 
 def sign_field_value(field_id: str, name: str, size: int) -> str:
-    return signing.dumps({"f": field_id, "k": name, "s": size}, salt=FIELD_VALUE_SALT, compress=True)
+    return signing.dumps(
+        {"f": field_id, "k": name, "s": size}, salt=FIELD_VALUE_SALT, compress=True
+    )
 
 
 def read_field_value(value: Any, field_id: str) -> FieldValue:
     """Check a field value for the field `field_id`."""
-    payload = _load(value, FIELD_VALUE_SALT, get_settings().field_value_max_age, "uploaded file value")
+    payload = _load(
+        value, FIELD_VALUE_SALT, get_settings().field_value_max_age, "uploaded file value"
+    )
     try:
-        result = FieldValue(field_id=str(payload["f"]), name=str(payload["k"]), size=int(payload["s"]))
+        result = FieldValue(
+            field_id=str(payload["f"]), name=str(payload["k"]), size=int(payload["s"])
+        )
     except (KeyError, TypeError, ValueError):
         raise InvalidSignedValue("The uploaded file value is not valid.") from None
     if result.field_id not in (field_id, ANY_FIELD):

@@ -17,7 +17,12 @@ from rest_framework.views import APIView
 from . import uploads
 from .backends.base import StorageError, StorageUnavailable
 from .conf import api_setting
-from .serializers import FinalizeSerializer, PartsSerializer, PrepareSerializer, SignedUploadSerializer
+from .serializers import (
+    FinalizeSerializer,
+    PartsSerializer,
+    PrepareSerializer,
+    SignedUploadSerializer,
+)
 
 
 class StoreUnavailable(exceptions.APIException):
@@ -39,10 +44,14 @@ class UploadAPIView(APIView):
 
     def _classes(self, setting: str, default: Any) -> list[Any]:
         configured = api_setting(setting)
-        return list(default) if configured is None else list(perform_import(configured, setting))
+        if configured is None:
+            return list(default)
+        return list(perform_import(configured, setting) or [])
 
     def get_authenticators(self) -> list[Any]:
-        return [c() for c in self._classes("S3FF_AUTHENTICATION_CLASSES", self.authentication_classes)]
+        return [
+            c() for c in self._classes("S3FF_AUTHENTICATION_CLASSES", self.authentication_classes)
+        ]
 
     def get_permissions(self) -> list[Any]:
         return [c() for c in self._classes("S3FF_PERMISSION_CLASSES", self.permission_classes)]
@@ -75,7 +84,12 @@ class PrepareView(UploadAPIView):
         data = self.validated(request)
         return Response(
             uploads.prepare(
-                data["field_id"], data["name"], data["file_name"], data["file_size"], data["content_type"], request
+                data["field_id"],
+                data["name"],
+                data["file_name"],
+                data["file_size"],
+                data["content_type"],
+                request,
             )
         )
 
@@ -102,7 +116,9 @@ class FinalizeView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
-        return Response(uploads.finalize(data["field"], data["upload_signature"], data["receipts"], request))
+        return Response(
+            uploads.finalize(data["field"], data["upload_signature"], data["receipts"], request)
+        )
 
 
 class AbortView(UploadAPIView):

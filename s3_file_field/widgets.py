@@ -20,7 +20,7 @@ class S3PlaceholderFile(File):  # type: ignore[type-arg]
         self._size = size
 
     @property
-    def size(self) -> int:  # type: ignore[override]
+    def size(self) -> int:
         return self._size
 
     def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> S3PlaceholderFile:
@@ -70,14 +70,16 @@ class S3FileInput(ClearableFileInput):
             upload = SubmittedFieldValue(data[name])
         elif name in files:
             # The script did not run (JavaScript off): an ordinary upload through Django.
-            upload = super().value_from_datadict(data, files, name)
+            upload = super().value_from_datadict(data, files, name)  # type: ignore[arg-type]
             if upload is FILE_INPUT_CONTRADICTION or upload is False:
                 return upload
         else:
             upload = None
 
         if not self.is_required and CheckboxInput().value_from_datadict(
-            data, files, self.clear_checkbox_name(name)
+            data,
+            files,  # type: ignore[arg-type]
+            self.clear_checkbox_name(name),
         ):
             return FILE_INPUT_CONTRADICTION if upload else False
         return upload
@@ -85,11 +87,7 @@ class S3FileInput(ClearableFileInput):
     def value_omitted_from_data(
         self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
     ) -> bool:
-        return (
-            name not in data
-            and name not in files
-            and self.clear_checkbox_name(name) not in data
-        )
+        return name not in data and name not in files and self.clear_checkbox_name(name) not in data
 
 
 class AdminS3FileInput(S3FileInput):

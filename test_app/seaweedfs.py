@@ -138,8 +138,9 @@ class SeaweedFS:
                 expires=60,
             )
             try:
-                request = urllib.request.Request(url, method="HEAD")
-                urllib.request.urlopen(request, timeout=2)  # noqa: S310 (loopback, http)
+                # Our own loopback http URL, built just above.
+                request = urllib.request.Request(url, method="HEAD")  # noqa: S310
+                urllib.request.urlopen(request, timeout=2)  # noqa: S310
             except OSError:
                 return False
         return True

@@ -29,7 +29,10 @@ def assert_error(response, status: int, key: str, fragment: str = "") -> None:
 
 
 def no_uploads_started(s3_client) -> set[str]:
-    return {u["UploadId"] for u in s3_client.list_multipart_uploads(Bucket="s3ff-test").get("Uploads", [])}
+    return {
+        u["UploadId"]
+        for u in s3_client.list_multipart_uploads(Bucket="s3ff-test").get("Uploads", [])
+    }
 
 
 @pytest.mark.parametrize(
@@ -44,7 +47,12 @@ def no_uploads_started(s3_client) -> set[str]:
     ],
 )
 def test_unknown_field_id(api_client, field_id, fragment):
-    assert_error(post(api_client, "upload-prepare", prepare_body(field_id=field_id)), 400, "field_id", fragment)
+    assert_error(
+        post(api_client, "upload-prepare", prepare_body(field_id=field_id)),
+        400,
+        "field_id",
+        fragment,
+    )
 
 
 @pytest.mark.parametrize("missing", ["field_id", "file_name", "file_size"])
@@ -54,7 +62,9 @@ def test_missing_keys(api_client, missing):
     assert_error(post(api_client, "upload-prepare", body), 400, missing, "required")
 
 
-@pytest.mark.parametrize("endpoint", ["upload-parts", "upload-status", "upload-finalize", "upload-abort"])
+@pytest.mark.parametrize(
+    "endpoint", ["upload-parts", "upload-status", "upload-finalize", "upload-abort"]
+)
 def test_missing_signature(api_client, endpoint):
     assert_error(post(api_client, endpoint, {}), 400, "upload_signature", "required")
 
@@ -72,11 +82,18 @@ def test_missing_signature(api_client, endpoint):
     ],
 )
 def test_bad_sizes(api_client, size, fragment):
-    assert_error(post(api_client, "upload-prepare", prepare_body(file_size=size)), 400, "file_size", fragment)
+    assert_error(
+        post(api_client, "upload-prepare", prepare_body(file_size=size)), 400, "file_size", fragment
+    )
 
 
 def test_larger_than_max_size(api_client):
-    body = prepare_body(field_id="test_app.LimitedResource.image", file_name="a.png", content_type="image/png", file_size=5 * MiB + 1)
+    body = prepare_body(
+        field_id="test_app.LimitedResource.image",
+        file_name="a.png",
+        content_type="image/png",
+        file_size=5 * MiB + 1,
+    )
     assert_error(post(api_client, "upload-prepare", body), 400, "file_size", "(5242880 bytes)")
     body["file_size"] = 5 * MiB
     assert post(api_client, "upload-prepare", body).status_code == 200
@@ -109,7 +126,9 @@ def test_bad_file_names(api_client, s3_client, name, fragment):
     assert no_uploads_started(s3_client) == before
 
 
-@pytest.mark.parametrize("name", ["résumé.pdf", "写真.jpg", "Ελληνικά.txt", "emoji 😀.png", "e\u0301.txt"])
+@pytest.mark.parametrize(
+    "name", ["résumé.pdf", "写真.jpg", "Ελληνικά.txt", "emoji 😀.png", "e\u0301.txt"]
+)
 def test_unicode_names_are_kept(api_client, s3_client, name):
     import unicodedata
 
@@ -121,13 +140,21 @@ def test_unicode_names_are_kept(api_client, s3_client, name):
     # The storage's get_valid_name() still applies (Django's rule keeps letters of any script).
     expected = get_valid_filename(unicodedata.normalize("NFC", name))
     assert prepared["object_key"].split("/", 1)[1] == expected
-    assert put_part(prepared["parts"][0]["upload_url"], b"abc", prepared["part_headers"]).status_code == 200
-    assert s3_client.get_object(Bucket="s3ff-test", Key=prepared["object_key"])["Body"].read() == b"abc"
+    assert (
+        put_part(prepared["parts"][0]["upload_url"], b"abc", prepared["part_headers"]).status_code
+        == 200
+    )
+    assert (
+        s3_client.get_object(Bucket="s3ff-test", Key=prepared["object_key"])["Body"].read()
+        == b"abc"
+    )
 
 
 def test_lone_surrogate_in_json(api_client):
-    body = '{"field_id": "%s", "file_name": "lone\\ud800.txt", "file_size": 1}' % FIELD
-    response = api_client.post("/api/s3-upload/upload-prepare/", body, content_type="application/json")
+    body = f'{{"field_id": "{FIELD}", "file_name": "lone\\ud800.txt", "file_size": 1}}'
+    response = api_client.post(
+        "/api/s3-upload/upload-prepare/", body, content_type="application/json"
+    )
     assert_error(response, 400, "file_name", "U+D800")
 
 
@@ -168,17 +195,29 @@ def test_content_type_inside_accept(api_client, field_id, file_name, content_typ
     assert post(api_client, "upload-prepare", body).status_code == 200
 
 
-@pytest.mark.parametrize("content_type", ["nonsense", "text/", "a/b\r\nX-Evil: 1", "x" * 300 + "/y", "text/plain; charset"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["nonsense", "text/", "a/b\r\nX-Evil: 1", "x" * 300 + "/y", "text/plain; charset"],
+)
 def test_malformed_content_type(api_client, content_type):
-    assert_error(post(api_client, "upload-prepare", prepare_body(content_type=content_type)), 400, "content_type", "MIME")
+    assert_error(
+        post(api_client, "upload-prepare", prepare_body(content_type=content_type)),
+        400,
+        "content_type",
+        "MIME",
+    )
 
 
 def test_non_json_and_wrong_shapes(api_client):
-    response = api_client.post("/api/s3-upload/upload-prepare/", "{not json", content_type="application/json")
+    response = api_client.post(
+        "/api/s3-upload/upload-prepare/", "{not json", content_type="application/json"
+    )
     assert_error(response, 400, "detail", "JSON parse error")
     response = api_client.post("/api/s3-upload/upload-prepare/", [1, 2], format="json")
     assert_error(response, 400, "non_field_errors", "expected a dictionary")
-    response = api_client.post("/api/s3-upload/upload-prepare/", "a=b", content_type="application/x-www-form-urlencoded")
+    response = api_client.post(
+        "/api/s3-upload/upload-prepare/", "a=b", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert api_client.get("/api/s3-upload/upload-prepare/").status_code == 405
 
@@ -273,19 +312,27 @@ def test_expired_field_value(api_client):
 )
 def test_bad_part_numbers(api_client, numbers, fragment):
     signature = sign_upload_ticket(make_ticket())
-    response = post(api_client, "upload-parts", {"upload_signature": signature, "part_numbers": numbers})
+    response = post(
+        api_client, "upload-parts", {"upload_signature": signature, "part_numbers": numbers}
+    )
     assert_error(response, 400, "part_numbers", fragment)
 
 
 @override_settings(S3FF_PART_SIZE=5 * MiB)
 def test_finalize_before_the_bytes_arrived(api_client, s3_client):
     single = post(api_client, "upload-prepare", prepare_body()).json()
-    response = post(api_client, "upload-finalize", {"upload_signature": single["upload_signature"], "parts": []})
+    response = post(
+        api_client, "upload-finalize", {"upload_signature": single["upload_signature"], "parts": []}
+    )
     assert_error(response, 400, "detail", "has not arrived")
 
     multi = post(api_client, "upload-prepare", prepare_body(file_size=6 * MiB)).json()
     fake = [{"part_number": 1, "etag": '"abc"'}, {"part_number": 2, "etag": '"def"'}]
-    response = post(api_client, "upload-finalize", {"upload_signature": multi["upload_signature"], "parts": fake})
+    response = post(
+        api_client,
+        "upload-finalize",
+        {"upload_signature": multi["upload_signature"], "parts": fake},
+    )
     assert_error(response, 400, "detail", "part 1 has not arrived")
     assert multi["upload_id"] in no_uploads_started(s3_client)
     post(api_client, "upload-abort", {"upload_signature": multi["upload_signature"]})
@@ -301,9 +348,13 @@ def test_finalize_with_wrong_etags(api_client, s3_client, upload):
     response = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": wrong})
     assert_error(response, 400, "detail", "part 2: the etag does not match")
     # The upload is still open, so the right receipts still finalize it: nothing is lost.
-    missing = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": receipts[:1]})
+    missing = post(
+        api_client, "upload-finalize", {"upload_signature": signature, "parts": receipts[:1]}
+    )
     assert_error(missing, 400, "parts", "each of the 2 parts")
-    response = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": receipts})
+    response = post(
+        api_client, "upload-finalize", {"upload_signature": signature, "parts": receipts}
+    )
     assert response.status_code == 200, response.json()
 
 
@@ -312,7 +363,9 @@ def test_finalize_of_an_object_with_another_size(api_client, s3_client):
     key = prepared["object_key"]
     # A client going around the signed URL (here: with the store's own credentials).
     s3_client.put_object(Bucket="s3ff-test", Key=key, Body=b"123")
-    response = post(api_client, "upload-finalize", {"upload_signature": prepared["upload_signature"]})
+    response = post(
+        api_client, "upload-finalize", {"upload_signature": prepared["upload_signature"]}
+    )
     assert_error(response, 400, "detail", "has 3 bytes, not the 10 declared")
     assert "Contents" not in s3_client.list_objects_v2(Bucket="s3ff-test", Prefix=key)
 
@@ -321,7 +374,11 @@ def test_bogus_upload_id_inside_a_signed_value(api_client):
     signature = sign_upload_ticket(make_ticket(upload_id="no-such-upload"))
     response = post(api_client, "upload-status", {"upload_signature": signature})
     assert_error(response, 400, "detail", "no such multipart upload")
-    parts = [{"part_number": 1, "etag": "a"}, {"part_number": 2, "etag": "b"}, {"part_number": 3, "etag": "c"}]
+    parts = [
+        {"part_number": 1, "etag": "a"},
+        {"part_number": 2, "etag": "b"},
+        {"part_number": 3, "etag": "c"},
+    ]
     response = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": parts})
     assert_error(response, 400, "detail", "has not arrived")
     assert post(api_client, "upload-abort", {"upload_signature": signature}).status_code == 204

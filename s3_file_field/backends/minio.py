@@ -27,7 +27,7 @@ try:
     from minio.error import InvalidResponseError, S3Error, ServerError
     from minio_storage.storage import MinioStorage
 except ImportError:  # pragma: no cover - django-minio-storage not installed
-    MinioStorage = None
+    MinioStorage = None  # type: ignore[assignment,misc]
 
 
 class MinioBackend(UploadBackend):
@@ -43,7 +43,8 @@ class MinioBackend(UploadBackend):
     def presign_client(self) -> Minio:
         # With a public `base_url`, the storage keeps a second client for the address browsers
         # reach; presigned URLs must name that host, because the host is signed.
-        return getattr(self.storage, "base_url_client", self.client)  # type: ignore[no-any-return]
+        client: Minio = getattr(self.storage, "base_url_client", self.client)
+        return client
 
     @property
     def bucket(self) -> str:
@@ -52,10 +53,18 @@ class MinioBackend(UploadBackend):
     def bucket_key(self, name: str) -> str:
         return str(self.storage._sanitize_path(name))  # type: ignore[attr-defined]
 
-    def _presign(self, name: str, headers: dict[str, str], query: dict[str, str], expires: int) -> str:
+    def _presign(
+        self,
+        name: str,
+        headers: dict[str, str],
+        query: dict[str, str | list[str] | tuple[str]],
+        expires: int,
+    ) -> str:
         client = self.presign_client
         with _translated_errors():
             region = client._get_region(self.bucket)
+            if client._provider is None:
+                raise StorageError("The minio client has no credentials to sign with.")
             credentials = client._provider.retrieve()
         url = client._base_url.build(
             method="PUT",
@@ -90,7 +99,10 @@ class MinioBackend(UploadBackend):
     def presign_upload_part(
         self, name: str, upload_id: str, part_number: int, size: int, expires: int
     ) -> str:
-        query = {"partNumber": str(part_number), "uploadId": upload_id}
+        query: dict[str, str | list[str] | tuple[str]] = {
+            "partNumber": str(part_number),
+            "uploadId": upload_id,
+        }
         return self._presign(name, {"Content-Length": str(size)}, query, expires)
 
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
@@ -101,7 +113,9 @@ class MinioBackend(UploadBackend):
                 page = self.client._list_parts(
                     self.bucket, self.bucket_key(name), upload_id, part_number_marker=marker
                 )
-                parts.extend(StoredPart(p.part_number, p.size, quoted_etag(p.etag)) for p in page.parts)
+                parts.extend(
+                    StoredPart(p.part_number, p.size or 0, quoted_etag(p.etag)) for p in page.parts
+                )
                 if not page.is_truncated:
                     return parts
                 marker = str(page.next_part_number_marker)

@@ -157,7 +157,7 @@ def _translated_errors() -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        details: dict[str, Any] = error.response.get("Error", {})
+        details: Any = error.response.get("Error", {})
         code = str(details.get("Code", ""))
         message = f"{code}: {details.get('Message', '') or error}"
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))

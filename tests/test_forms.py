@@ -1,0 +1,164 @@
+"""ModelForm and admin: the widget, field values, clearing, and the plain-upload fallback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.widgets import FILE_INPUT_CONTRADICTION
+
+from s3_file_field.forms import S3FormFileField
+from s3_file_field.values import sign_field_value
+from s3_file_field.widgets import AdminS3FileInput, S3FileInput, S3PlaceholderFile
+from test_app.forms import LimitedResourceForm, ResourceForm
+from test_app.models import MultiResource, Resource
+
+pytestmark = pytest.mark.django_db
+FIELD = "test_app.Resource.blob"
+
+
+def test_model_form_uses_the_s3_field_and_widget():
+    field = ResourceForm().fields["blob"]
+    assert isinstance(field, S3FormFileField)
+    assert isinstance(field.widget, S3FileInput)
+    assert field.model_field_id == FIELD
+
+
+def test_widget_renders_what_the_client_needs():
+    html = str(LimitedResourceForm()["image"])
+    assert 'type="file"' in html
+    assert 'data-field-id="test_app.LimitedResource.image"' in html
+    assert 'data-s3fileinput="/api/s3-upload/"' in html
+    assert 'accept="image/*"' in html
+    assert 'data-max-size="5242880"' in html
+
+
+def test_form_accepts_a_field_value(upload, api_client):
+    result = upload(api_client, FIELD, b"hello form")
+    value = result.finalize.json()["field_value"]
+    form = ResourceForm(data={"blob": value})
+    assert form.is_valid(), form.errors
+    resource = form.save()
+    resource.refresh_from_db()
+    assert resource.blob.name == result.finalize.json()["object_key"]
+    assert resource.blob.read() == b"hello form"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("garbage", "not valid"),
+        (sign_field_value("test_app.MultiResource.blob", "x/y", 1), "another field"),
+    ],
+)
+def test_form_refuses_bad_values_on_the_field(value, message):
+    form = ResourceForm(data={"blob": value})
+    assert not form.is_valid()
+    assert message in form.errors["blob"][0]
+
+
+def test_empty_value_keeps_the_current_file():
+    resource = Resource.objects.create(blob="kept/file.txt")
+    form = ResourceForm(data={"blob": ""}, instance=resource)
+    assert form.is_valid(), form.errors
+    assert form.save().blob.name == "kept/file.txt"
+    form = ResourceForm(data={}, instance=resource)
+    assert form.is_valid(), form.errors
+    assert form.save().blob.name == "kept/file.txt"
+
+
+def test_required_field_without_a_file():
+    form = ResourceForm(data={"blob": ""})
+    assert not form.is_valid()
+    assert form.errors["blob"] == ["This field is required."]
+
+
+def test_clear_checkbox_and_contradiction():
+    from django.forms import modelform_factory
+
+    form_class = modelform_factory(MultiResource, fields=["blob", "optional_blob"])
+    instance = MultiResource.objects.create(blob="a/b.txt", optional_blob="c/d.txt")
+    form = form_class(data={"optional_blob-clear": "on"}, instance=instance)
+    assert form.is_valid(), form.errors
+    assert not form.save().optional_blob
+
+    value = sign_field_value("test_app.MultiResource.optional_blob", "e/f.txt", 3)
+    widget = form_class().fields["optional_blob"].widget
+    data = {"optional_blob": value, "optional_blob-clear": "on"}
+    assert widget.value_from_datadict(data, {}, "optional_blob") is FILE_INPUT_CONTRADICTION
+    form = form_class(data={"blob": "", **data}, instance=instance)
+    assert not form.is_valid()
+    assert "check the clear checkbox" in form.errors["optional_blob"][0]
+
+
+def test_plain_upload_without_javascript_is_stored_through_the_storage(s3_client):
+    upload = SimpleUploadedFile("plain.txt", b"no javascript here", content_type="text/plain")
+    form = ResourceForm(data={}, files={"blob": upload})
+    assert form.is_valid(), form.errors
+    resource = form.save()
+    assert re.fullmatch(r"[0-9a-f-]{36}/plain\.txt", resource.blob.name)
+    body = s3_client.get_object(Bucket="s3ff-test", Key=resource.blob.name)["Body"].read()
+    assert body == b"no javascript here"
+
+
+def test_plain_upload_obeys_max_size_and_accept():
+    too_big = SimpleUploadedFile("a.png", b"x" * (5 * 1024 * 1024 + 1), content_type="image/png")
+    form = LimitedResourceForm(data={}, files={"image": too_big})
+    assert not form.is_valid()
+    assert "too large" in form.errors["image"][0]
+    wrong_type = SimpleUploadedFile("a.txt", b"x", content_type="text/plain")
+    form = LimitedResourceForm(data={}, files={"image": wrong_type})
+    assert not form.is_valid()
+    assert "not accepted" in form.errors["image"][0]
+
+
+def test_zero_byte_files_are_legal():
+    value = sign_field_value(FIELD, "empty/file.txt", 0)
+    form = ResourceForm(data={"blob": value})
+    assert form.is_valid(), form.errors
+
+
+def test_placeholder_has_name_and_size_only():
+    placeholder = S3PlaceholderFile("a/b.txt", 5)
+    assert (placeholder.name, placeholder.size) == ("a/b.txt", 5)
+    with pytest.raises(NotImplementedError):
+        placeholder.open()
+
+
+@pytest.fixture
+def admin_client(client):
+    user = User.objects.create_superuser("admin", "admin@example.com", "password")
+    client.force_login(user)
+    return client
+
+
+def test_admin_add_page_uses_the_admin_widget(admin_client):
+    from django.contrib import admin
+
+    form_class = admin.site._registry[Resource].get_form(None)
+    assert isinstance(form_class.base_fields["blob"].widget, AdminS3FileInput)
+    page = admin_client.get("/admin/test_app/resource/add/").content.decode()
+    assert 'data-field-id="test_app.Resource.blob"' in page
+    assert 'data-field-id="test_app.Attachment.file"' in page
+
+
+def test_admin_saves_a_field_value_with_an_inline(admin_client, upload, api_client):
+    blob = upload(api_client, FIELD, b"admin bytes").finalize.json()["field_value"]
+    attachment = upload(api_client, "test_app.Attachment.file", b"inline").finalize.json()[
+        "field_value"
+    ]
+    response = admin_client.post(
+        "/admin/test_app/resource/add/",
+        {
+            "blob": blob,
+            "attachments-TOTAL_FORMS": "1",
+            "attachments-INITIAL_FORMS": "0",
+            "attachments-0-file": attachment,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    resource = Resource.objects.get()
+    assert resource.blob.read() == b"admin bytes"
+    assert resource.attachments.get().file.read() == b"inline"

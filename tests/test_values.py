@@ -1,0 +1,82 @@
+"""Signed values: kinds kept apart, bound to a field, expiring, and tamper-evident."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from s3_file_field.values import (
+    ANY_FIELD,
+    InvalidSignedValue,
+    UploadTicket,
+    read_field_value,
+    read_upload_ticket,
+    sign_field_value,
+    sign_upload_ticket,
+)
+
+TICKET = UploadTicket(
+    field_id="test_app.Resource.blob",
+    name="u/x.bin",
+    file_name="x.bin",
+    file_size=11,
+    content_type="text/plain",
+    upload_id="abc",
+    part_size=5,
+)
+
+
+def test_round_trips():
+    assert read_upload_ticket(sign_upload_ticket(TICKET)) == TICKET
+    value = read_field_value(sign_field_value("a.B.c", "k", 3), "a.B.c")
+    assert (value.name, value.size) == ("k", 3)
+
+
+def test_part_arithmetic():
+    assert TICKET.part_count == 3
+    assert [TICKET.part_size_of(n) for n in (1, 2, 3)] == [5, 5, 1]
+    single = UploadTicket("a.B.c", "k", "k", 0, "x/y", None, 16)
+    assert (single.part_count, single.part_size_of(1), single.is_multipart) == (1, 0, False)
+
+
+def test_kinds_do_not_mix():
+    with pytest.raises(InvalidSignedValue, match="not valid"):
+        read_upload_ticket(sign_field_value("a.B.c", "k", 3))
+    with pytest.raises(InvalidSignedValue, match="not valid"):
+        read_field_value(sign_upload_ticket(TICKET), TICKET.field_id)
+
+
+def test_field_binding():
+    value = sign_field_value("a.B.c", "k", 3)
+    with pytest.raises(InvalidSignedValue, match="another field"):
+        read_field_value(value, "a.B.d")
+    anywhere = sign_field_value(ANY_FIELD, "k", 3)
+    assert read_field_value(anywhere, "a.B.d").name == "k"
+
+
+def test_expiry():
+    signature = sign_upload_ticket(TICKET)
+    value = sign_field_value("a.B.c", "k", 3)
+    with override_settings(S3FF_UPLOAD_SIGNATURE_MAX_AGE=-1, S3FF_FIELD_VALUE_MAX_AGE=-1):
+        with pytest.raises(InvalidSignedValue, match="expired"):
+            read_upload_ticket(signature)
+        with pytest.raises(InvalidSignedValue, match="expired"):
+            read_field_value(value, "a.B.c")
+
+
+@override_settings(SECRET_KEY="another-secret")
+def test_another_secret_key_is_refused():
+    with pytest.raises(InvalidSignedValue):
+        read_field_value(
+            "eyJmIjoiYS5CLmMiLCJrIjoiayIsInMiOjN9:1vMGvq:placeholder-signature", "a.B.c"
+        )
+
+
+def test_values_are_opaque_to_mutation():
+    signature = sign_upload_ticket(TICKET)
+    for index in range(0, len(signature), max(1, len(signature) // 25)):
+        flipped = (
+            signature[:index] + ("A" if signature[index] != "A" else "B") + signature[index + 1 :]
+        )
+        with pytest.raises(InvalidSignedValue):
+            read_upload_ticket(flipped)
