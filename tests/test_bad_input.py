@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from django.core import signing
@@ -223,7 +224,7 @@ def test_non_json_and_wrong_shapes(api_client):
 
 
 def make_ticket(**overrides):
-    values = {
+    values: dict[str, Any] = {
         "field_id": FIELD,
         "name": "0000/x.bin",
         "file_name": "x.bin",

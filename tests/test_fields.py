@@ -45,7 +45,7 @@ def test_backends_by_storage_family():
 
 
 def test_default_upload_to_is_uuid_slash_name():
-    name = Resource._meta.get_field("blob").generate_filename(None, "a file.txt")
+    name = Resource._meta.get_field("blob").generate_filename(None, "a file.txt")  # type: ignore[arg-type]
     assert re.fullmatch(
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}/a_file\.txt", name
     )

@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.widgets import FILE_INPUT_CONTRADICTION
+from django.test import RequestFactory
+from django.utils.datastructures import MultiValueDict
 
 from s3_file_field.forms import S3FormFileField
 from s3_file_field.values import sign_field_value
@@ -95,7 +97,7 @@ def test_clear_checkbox_and_contradiction():
 
 def test_plain_upload_without_javascript_is_stored_through_the_storage(s3_client):
     upload = SimpleUploadedFile("plain.txt", b"no javascript here", content_type="text/plain")
-    form = ResourceForm(data={}, files={"blob": upload})
+    form = ResourceForm(data={}, files=MultiValueDict({"blob": [upload]}))
     assert form.is_valid(), form.errors
     resource = form.save()
     assert re.fullmatch(r"[0-9a-f-]{36}/plain\.txt", resource.blob.name)
@@ -105,11 +107,11 @@ def test_plain_upload_without_javascript_is_stored_through_the_storage(s3_client
 
 def test_plain_upload_obeys_max_size_and_accept():
     too_big = SimpleUploadedFile("a.png", b"x" * (5 * 1024 * 1024 + 1), content_type="image/png")
-    form = LimitedResourceForm(data={}, files={"image": too_big})
+    form = LimitedResourceForm(data={}, files=MultiValueDict({"image": [too_big]}))
     assert not form.is_valid()
     assert "too large" in form.errors["image"][0]
     wrong_type = SimpleUploadedFile("a.txt", b"x", content_type="text/plain")
-    form = LimitedResourceForm(data={}, files={"image": wrong_type})
+    form = LimitedResourceForm(data={}, files=MultiValueDict({"image": [wrong_type]}))
     assert not form.is_valid()
     assert "not accepted" in form.errors["image"][0]
 
@@ -137,7 +139,7 @@ def admin_client(client):
 def test_admin_add_page_uses_the_admin_widget(admin_client):
     from django.contrib import admin
 
-    form_class = admin.site._registry[Resource].get_form(None)
+    form_class = admin.site._registry[Resource].get_form(RequestFactory().get("/"))
     assert isinstance(form_class.base_fields["blob"].widget, AdminS3FileInput)
     page = admin_client.get("/admin/test_app/resource/add/").content.decode()
     assert 'data-field-id="test_app.Resource.blob"' in page
