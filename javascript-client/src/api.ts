@@ -1,14 +1,14 @@
-import { type CsrfOptions, csrfHeaderFor } from './csrf.js';
-import { type ApiEndpoint, ApiCallError, S3FileFieldError } from './errors.js';
+import { type CsrfConfig, csrfHeaderFor } from './csrf.js';
+import { ApiCallError, type ApiEndpoint, S3FileFieldError } from './errors.js';
 import {
   type FinalizedUpload,
   type PreparedUpload,
-  type SignedPart,
-  type StoredPart,
   readFinalizeResponse,
   readPartsResponse,
   readPrepareResponse,
   readStatusResponse,
+  type SignedPart,
+  type StoredPart,
 } from './protocol.js';
 import { isRetryableStatus, parseRetryAfter, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
 
@@ -20,7 +20,7 @@ export interface ApiConfig {
   readonly fetch: typeof fetch;
   readonly headers: HeadersSource | undefined;
   readonly credentials: RequestCredentials;
-  readonly csrf: Required<CsrfOptions> | false;
+  readonly csrf: CsrfConfig | false;
   readonly retry: Omit<RetryRuntime, 'signal'>;
 }
 
@@ -87,10 +87,12 @@ export class UploadApi {
   private async postOnce(endpoint: ApiEndpoint, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const url = this.baseUrl + endpoint;
     const headers = await this.requestHeaders(url);
+    // Called detached: a `window.fetch` passed in as is throws "Illegal invocation" as a method of another object.
+    const { fetch } = this.config;
     let response: Response;
     let text: string;
     try {
-      response = await this.config.fetch(url, {
+      response = await fetch(url, {
         method: 'POST',
         headers,
         body: JSON.stringify(body),
@@ -171,9 +173,7 @@ function describeErrorBody(
     return { detail: response.statusText || 'the server sent no readable error message' };
   }
   const detail = entries
-    .map(([field, messages]) =>
-      field === 'non_field_errors' ? messages.join(' ') : `${field}: ${messages.join(' ')}`,
-    )
+    .map(([field, messages]) => (field === 'non_field_errors' ? messages.join(' ') : `${field}: ${messages.join(' ')}`))
     .join('; ');
   return { detail, fieldErrors };
 }
@@ -182,7 +182,9 @@ function collectMessages(value: unknown, path: string, into: Record<string, stri
   if (typeof value === 'string') {
     into[path] = [...(into[path] ?? []), value];
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => collectMessages(item, typeof item === 'string' ? path : `${path}[${index}]`, into));
+    for (const [index, item] of value.entries()) {
+      collectMessages(item, typeof item === 'string' ? path : `${path}[${index}]`, into);
+    }
   } else if (typeof value === 'object' && value !== null) {
     for (const [key, item] of Object.entries(value)) collectMessages(item, path ? `${path}.${key}` : key, into);
   }

@@ -4,12 +4,21 @@
  */
 export interface CsrfOptions {
   /** Django's `CSRF_COOKIE_NAME`; default `csrftoken`. */
-  readonly cookieName?: string;
+  readonly cookieName?: string | undefined;
   /** The header Django's `CSRF_HEADER_NAME` reads; default `X-CSRFToken`. */
-  readonly headerName?: string;
+  readonly headerName?: string | undefined;
 }
 
-export const defaultCsrfOptions: Required<CsrfOptions> = { cookieName: 'csrftoken', headerName: 'X-CSRFToken' };
+export interface CsrfConfig {
+  readonly cookieName: string;
+  readonly headerName: string;
+}
+
+/** Django's defaults, unless told otherwise; `false` turns the header off. */
+export function resolveCsrfOptions(options: CsrfOptions | false | undefined): CsrfConfig | false {
+  if (options === false) return false;
+  return { cookieName: options?.cookieName ?? 'csrftoken', headerName: options?.headerName ?? 'X-CSRFToken' };
+}
 
 function readCookie(name: string): string | undefined {
   if (typeof document === 'undefined') return undefined;
@@ -27,7 +36,7 @@ function readCookie(name: string): string | undefined {
  * to the page's own origin so the token never leaks to a third party; a
  * cross-origin API can be given the header through the `headers` option.
  */
-export function csrfHeaderFor(url: string, options: Required<CsrfOptions>): [name: string, token: string] | undefined {
+export function csrfHeaderFor(url: string, options: CsrfConfig): [name: string, token: string] | undefined {
   if (typeof location === 'undefined') return undefined;
   if (new URL(url, location.href).origin !== location.origin) return undefined;
   const token = readCookie(options.cookieName);

@@ -24,12 +24,7 @@ export class S3FileFieldError extends Error {
   }
 }
 
-export type ApiEndpoint =
-  | 'upload-prepare/'
-  | 'upload-parts/'
-  | 'upload-status/'
-  | 'upload-finalize/'
-  | 'upload-abort/';
+export type ApiEndpoint = 'upload-prepare/' | 'upload-parts/' | 'upload-status/' | 'upload-finalize/' | 'upload-abort/';
 
 /** A call to the Django API failed: a 4xx/5xx answer, or no answer at all. */
 export class ApiCallError extends S3FileFieldError {

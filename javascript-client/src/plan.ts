@@ -15,8 +15,7 @@ export interface PlannedPart {
 export function planParts(fileSize: number, partSize: number, partCount: number): PlannedPart[] {
   const lastSize = fileSize - (partCount - 1) * partSize;
   const consistent =
-    partCount >= 1 &&
-    (fileSize === 0 ? partCount === 1 : partSize > 0 && lastSize > 0 && lastSize <= partSize);
+    partCount >= 1 && (fileSize === 0 ? partCount === 1 : partSize > 0 && lastSize > 0 && lastSize <= partSize);
   if (!consistent) {
     throw new S3FileFieldError(
       'protocol',

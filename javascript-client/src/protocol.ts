@@ -51,7 +51,10 @@ class BodyReader {
   }
 
   private fail(expected: string): never {
-    throw new S3FileFieldError('protocol', `${this.endpoint} answered an unexpected body: ${this.path} should be ${expected}`);
+    throw new S3FileFieldError(
+      'protocol',
+      `${this.endpoint} answered an unexpected body: ${this.path} should be ${expected}`,
+    );
   }
 
   private object(): Record<string, unknown> {

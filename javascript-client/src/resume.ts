@@ -57,11 +57,11 @@ export class MemoryResumeStore implements ResumeStore {
 
 export interface LocalStorageResumeStoreOptions {
   /** Default: `globalThis.localStorage`. */
-  readonly storage?: Storage;
-  readonly keyPrefix?: string;
+  readonly storage?: Storage | undefined;
+  readonly keyPrefix?: string | undefined;
   /** Records older than this are dropped: their signature has expired by then. Default: 7 days. */
-  readonly maxAgeMs?: number;
-  readonly now?: () => number;
+  readonly maxAgeMs?: number | undefined;
+  readonly now?: (() => number) | undefined;
 }
 
 /** Remembers uploads across page reloads. */

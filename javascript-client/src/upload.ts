@@ -2,10 +2,10 @@ import type { UploadApi } from './api.js';
 import { ApiCallError, MissingEtagError, PartUploadError, UploadAbortedError } from './errors.js';
 import { PartUrlBook } from './part-urls.js';
 import { type PlannedPart, planParts } from './plan.js';
-import { ProgressTracker, type ProgressListener } from './progress.js';
+import { runBounded } from './pool.js';
+import { type ProgressListener, ProgressTracker } from './progress.js';
 import type { FinalizedUpload, SignedPart, StoredPart } from './protocol.js';
 import { type ResumeRecord, type ResumeStore, resumeKey } from './resume.js';
-import { runBounded } from './pool.js';
 import { isRetryableStatus, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
 import { readStoreError } from './store-error.js';
 import type { PartPutResponse, PartTransport } from './transport/types.js';
@@ -47,7 +47,11 @@ interface UploadSession {
   readonly etags: Map<number, string>;
 }
 
-export function runUpload(engine: UploadEngine, input: UploadInput, controls: UploadControls): Promise<FinalizedUpload> {
+export function runUpload(
+  engine: UploadEngine,
+  input: UploadInput,
+  controls: UploadControls,
+): Promise<FinalizedUpload> {
   return new UploadRun(engine, input, controls).run();
 }
 
@@ -88,13 +92,14 @@ class UploadRun {
       this.progress.setState('preparing');
       if (callerSignal?.aborted) stopOnCallerAbort();
       this.signal.throwIfAborted();
-      session = await this.openSession();
-      await this.sendParts(session);
+      const opened = await this.openSession();
+      session = opened;
+      await this.sendParts(opened);
       this.progress.setState('finalizing');
-      const etags = session.multipart
-        ? session.parts.map(({ partNumber }) => ({ partNumber, etag: session?.etags.get(partNumber) as string }))
+      const etags = opened.multipart
+        ? opened.parts.map(({ partNumber }) => ({ partNumber, etag: opened.etags.get(partNumber) as string }))
         : [];
-      const result = await this.engine.api.finalize(session.signature, etags, this.signal);
+      const result = await this.engine.api.finalize(opened.signature, etags, this.signal);
       await this.storeRecord((store, key) => store.delete(key));
       this.progress.setState('done');
       return result;
@@ -136,7 +141,10 @@ class UploadRun {
     const resumed = await this.resumeSession();
     if (resumed) return resumed;
     const { blob, fieldId, fileName, contentType } = this.input;
-    const prepared = await this.engine.api.prepare({ fieldId, fileName, fileSize: blob.size, contentType }, this.signal);
+    const prepared = await this.engine.api.prepare(
+      { fieldId, fileName, fileSize: blob.size, contentType },
+      this.signal,
+    );
     const session: UploadSession = {
       signature: prepared.uploadSignature,
       multipart: prepared.uploadId !== null,

@@ -1,6 +1,6 @@
 import { createFetchTransport } from './fetch.js';
-import { createXhrTransport } from './xhr.js';
 import type { PartTransport } from './types.js';
+import { createXhrTransport } from './xhr.js';
 
 /** XHR where it exists (browsers, for byte-level progress), fetch elsewhere (Node). */
 export function defaultTransport(): PartTransport {

@@ -1,0 +1,144 @@
+import { type HeadersSource, UploadApi } from './api.js';
+import { type CsrfOptions, resolveCsrfOptions } from './csrf.js';
+import { S3FileFieldError } from './errors.js';
+import type { ProgressListener } from './progress.js';
+import type { FinalizedUpload } from './protocol.js';
+import { defaultResumeStore, type ResumeStore } from './resume.js';
+import { type RetryInfo, sleep } from './retry.js';
+import { defaultTransport } from './transport/default.js';
+import type { PartTransport } from './transport/types.js';
+import { runUpload, type UploadEngine } from './upload.js';
+
+/**
+ * Parts sent at once. Browsers open at most 6 HTTP/1.1 connections per host:
+ * 4 leaves room for the page's own requests and for re-signing calls, and 4
+ * streams of ≥ 5 MiB already fill a typical uplink. More mostly adds memory
+ * (a browser may buffer each part in flight) and retry storms on a flaky link.
+ */
+export const defaultConcurrency = 4;
+
+export interface S3FileFieldClientOptions {
+  /** Where `s3_file_field.urls` is mounted, e.g. `/api/s3-upload/`; absolute in Node. */
+  readonly baseUrl: string;
+  /** Parts sent at once; default {@link defaultConcurrency}. */
+  readonly concurrency?: number | undefined;
+  /** Retries of each request after a network error, 5xx or 429; default 5. */
+  readonly retries?: number | undefined;
+  /** Backoff: the first wait is up to `baseMs` (default 1000), doubling, capped at `maxMs` (default 30000). */
+  readonly retryDelay?: { readonly baseMs?: number | undefined; readonly maxMs?: number | undefined } | undefined;
+  /** Told before each retry's wait. */
+  readonly onRetry?: ((info: RetryInfo) => void) | undefined;
+  /** Extra headers for the API calls (not for the store), or a function giving them before each call. */
+  readonly headers?: HeadersSource | undefined;
+  /** `credentials` of the API calls; default `same-origin` (Django's session cookie). */
+  readonly credentials?: RequestCredentials | undefined;
+  /** Sending Django's CSRF cookie back as a header; on by default, `false` to turn off. */
+  readonly csrf?: CsrfOptions | false | undefined;
+  /** The fetch for API calls (e.g. one that adds authentication); default: the global one. */
+  readonly fetch?: typeof fetch | undefined;
+  /** How parts reach the store; default XHR in browsers, fetch elsewhere. */
+  readonly transport?: PartTransport | undefined;
+  /**
+   * Remember unfinished uploads so that uploading the same file again sends only
+   * the missing parts. `true`: in localStorage where there is one, in memory
+   * otherwise; or a store of your own. Default: off.
+   */
+  readonly resume?: boolean | ResumeStore | undefined;
+  /** Least time between two byte-progress reports; default 100 ms. */
+  readonly progressIntervalMs?: number | undefined;
+}
+
+export interface UploadOptions {
+  readonly onProgress?: ProgressListener | undefined;
+  /** Aborting stops every request in flight and aborts the upload on the server. */
+  readonly signal?: AbortSignal | undefined;
+  /** The name to give the server; required for a `Blob` that is not a `File`. */
+  readonly fileName?: string | undefined;
+  /** Default: the file's `type`; the server's default is `application/octet-stream`. */
+  readonly contentType?: string | undefined;
+}
+
+export class S3FileFieldClient {
+  private readonly engine: UploadEngine;
+
+  constructor(options: S3FileFieldClientOptions) {
+    const concurrency = options.concurrency ?? defaultConcurrency;
+    const retries = options.retries ?? 5;
+    requireInteger('concurrency', concurrency, 1);
+    requireInteger('retries', retries, 0);
+    if (typeof options.baseUrl !== 'string' || options.baseUrl === '') {
+      throw new S3FileFieldError('invalid-input', 'baseUrl is required: where s3_file_field.urls is mounted');
+    }
+    const retry = {
+      policy: {
+        retries,
+        baseDelayMs: options.retryDelay?.baseMs ?? 1000,
+        maxDelayMs: options.retryDelay?.maxMs ?? 30_000,
+      },
+      sleep,
+      random: Math.random,
+      onRetry: options.onRetry,
+    };
+    const resume = options.resume ?? false;
+    this.engine = {
+      api: new UploadApi({
+        baseUrl: options.baseUrl,
+        // Looked up at each call, so a fetch polyfilled after the client was made is used.
+        fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+        headers: options.headers,
+        credentials: options.credentials ?? 'same-origin',
+        csrf: resolveCsrfOptions(options.csrf),
+        retry,
+      }),
+      apiBaseUrl: options.baseUrl,
+      transport: options.transport ?? defaultTransport(),
+      concurrency,
+      retry,
+      resumeStore: resume === true ? defaultResumeStore() : resume || undefined,
+      progressIntervalMs: options.progressIntervalMs ?? 100,
+      now: () => performance.now(),
+    };
+  }
+
+  /**
+   * Uploads `file` for the `S3FileField` named `fieldId` (`"app_label.Model.field"`)
+   * and resolves to the value that field accepts in a form or serializer.
+   * The third argument may also be a bare progress listener, as in the 1.x client.
+   */
+  async uploadFile(file: Blob, fieldId: string, options?: UploadOptions | ProgressListener): Promise<string> {
+    return (await this.upload(file, fieldId, options)).fieldValue;
+  }
+
+  /** Like {@link uploadFile}, resolving to the whole finalize answer (`objectKey`, `fileSize` too). */
+  async upload(file: Blob, fieldId: string, options?: UploadOptions | ProgressListener): Promise<FinalizedUpload> {
+    const uploadOptions: UploadOptions = typeof options === 'function' ? { onProgress: options } : (options ?? {});
+    if (typeof file?.slice !== 'function' || typeof file.size !== 'number') {
+      throw new S3FileFieldError('invalid-input', 'file must be a File or a Blob');
+    }
+    if (typeof fieldId !== 'string' || fieldId === '') {
+      throw new S3FileFieldError('invalid-input', 'fieldId is required: "<app_label>.<ModelName>.<field_name>"');
+    }
+    const fileName = uploadOptions.fileName ?? (file as Partial<File>).name;
+    if (typeof fileName !== 'string' || fileName === '') {
+      throw new S3FileFieldError('invalid-input', 'a Blob has no name: pass the fileName option');
+    }
+    const { lastModified } = file as Partial<File>;
+    return runUpload(
+      this.engine,
+      {
+        blob: file,
+        fieldId,
+        fileName,
+        contentType: uploadOptions.contentType ?? (file.type || undefined),
+        lastModified: typeof lastModified === 'number' ? lastModified : undefined,
+      },
+      { onProgress: uploadOptions.onProgress, signal: uploadOptions.signal },
+    );
+  }
+}
+
+function requireInteger(name: string, value: number, minimum: number): void {
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new S3FileFieldError('invalid-input', `${name} must be an integer ≥ ${minimum}, not ${value}`);
+  }
+}

@@ -1,0 +1,25 @@
+export type { HeadersSource } from './api.js';
+export { defaultConcurrency, S3FileFieldClient, type S3FileFieldClientOptions, type UploadOptions } from './client.js';
+export type { CsrfOptions } from './csrf.js';
+export {
+  ApiCallError,
+  type ApiEndpoint,
+  MissingEtagError,
+  PartUploadError,
+  S3FileFieldError,
+  type S3FileFieldErrorCode,
+  UploadAbortedError,
+} from './errors.js';
+export type { ProgressListener, UploadProgress, UploadState } from './progress.js';
+export type { FinalizedUpload } from './protocol.js';
+export {
+  LocalStorageResumeStore,
+  type LocalStorageResumeStoreOptions,
+  MemoryResumeStore,
+  type ResumeRecord,
+  type ResumeStore,
+} from './resume.js';
+export type { RetryInfo } from './retry.js';
+export { createFetchTransport, type FetchTransportOptions } from './transport/fetch.js';
+export type { PartPutRequest, PartPutResponse, PartTransport } from './transport/types.js';
+export { createXhrTransport } from './transport/xhr.js';

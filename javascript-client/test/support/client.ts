@@ -1,0 +1,19 @@
+import { S3FileFieldClient, type S3FileFieldClientOptions, type UploadProgress } from '../../src/index.js';
+import { apiBaseUrl, type FakeStack } from './fake-stack.js';
+
+/** A client wired to the fake stack, with millisecond backoff so retries stay fast. */
+export function clientFor(stack: FakeStack, options: Partial<S3FileFieldClientOptions> = {}): S3FileFieldClient {
+  return new S3FileFieldClient({
+    baseUrl: apiBaseUrl,
+    fetch: stack.fetch,
+    transport: stack.transport,
+    retryDelay: { baseMs: 1, maxMs: 4 },
+    progressIntervalMs: 0,
+    ...options,
+  });
+}
+
+export function recordProgress(): { events: UploadProgress[]; onProgress: (progress: UploadProgress) => void } {
+  const events: UploadProgress[] = [];
+  return { events, onProgress: (progress) => events.push(progress) };
+}

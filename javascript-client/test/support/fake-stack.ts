@@ -1,0 +1,305 @@
+/**
+ * A fake Django API (the five endpoints, as a `fetch`) and a fake object store
+ * (as a part transport) that check what the client sends, with faults to
+ * inject into either side.
+ */
+import type { PartPutRequest, PartPutResponse, PartTransport } from '../../src/index.js';
+
+export const apiBaseUrl = 'http://django.test/api/s3-upload/';
+export const knownFieldId = 'app.Model.file';
+
+export type ApiFault = 'network' | 'hang' | { status: number; body?: unknown; headers?: Record<string, string> };
+export type StoreFault = 'network' | 'no-etag' | 'hang' | { status: number; body?: string };
+
+export interface FakeStackOptions {
+  /** Files larger than this are multipart, split in parts of this size. */
+  partSize?: number;
+  /** Parts signed in the prepare answer; the rest come from upload-parts/. */
+  firstBatch?: number;
+  /** Where the signed part URLs point. */
+  storeOrigin?: string;
+}
+
+interface FakeUpload {
+  signature: string;
+  objectKey: string;
+  fileSize: number;
+  multipart: boolean;
+  partSize: number;
+  partCount: number;
+  partHeaders: Record<string, string>;
+  parts: Map<number, { bytes: Uint8Array; etag: string }>;
+  aborted: boolean;
+  /** URLs signed before this generation are expired. */
+  validFromGeneration: number;
+}
+
+export interface ApiCall {
+  endpoint: string;
+  body: Record<string, unknown>;
+  headers: Headers;
+  credentials: RequestCredentials | undefined;
+}
+
+export interface PartPut {
+  partNumber: number;
+  size: number;
+  headers: Record<string, string>;
+}
+
+export class FakeStack {
+  readonly apiCalls: ApiCall[] = [];
+  readonly partPuts: PartPut[] = [];
+  readonly uploads = new Map<string, FakeUpload>();
+  inFlight = 0;
+  maxInFlight = 0;
+  private generation = 0;
+  private readonly apiFaults = new Map<string, ApiFault[]>();
+  private readonly storeFaults = new Map<number, StoreFault[]>();
+  private readonly partSize: number;
+  private readonly firstBatch: number;
+  private readonly storeOrigin: string;
+
+  constructor(options: FakeStackOptions = {}) {
+    this.partSize = options.partSize ?? 10;
+    this.firstBatch = options.firstBatch ?? 16;
+    this.storeOrigin = options.storeOrigin ?? 'https://store.test';
+  }
+
+  /** The next calls to `endpoint` meet these faults, one each. */
+  failApi(endpoint: string, ...faults: ApiFault[]): void {
+    this.apiFaults.set(endpoint, [...(this.apiFaults.get(endpoint) ?? []), ...faults]);
+  }
+
+  /** The next PUTs of part `partNumber` meet these faults, one each. */
+  failPart(partNumber: number, ...faults: StoreFault[]): void {
+    this.storeFaults.set(partNumber, [...(this.storeFaults.get(partNumber) ?? []), ...faults]);
+  }
+
+  /** Every URL signed so far stops working, as after their expiry time. */
+  expireUrls(): void {
+    this.generation++;
+    for (const upload of this.uploads.values()) upload.validFromGeneration = this.generation;
+  }
+
+  callsTo(endpoint: string): ApiCall[] {
+    return this.apiCalls.filter((call) => call.endpoint === endpoint);
+  }
+
+  putsOf(partNumber: number): PartPut[] {
+    return this.partPuts.filter((put) => put.partNumber === partNumber);
+  }
+
+  /** The bytes the store holds for an upload, parts in order. */
+  storedBytes(signature: string): Uint8Array {
+    const upload = this.uploads.get(signature);
+    if (!upload) throw new Error(`no upload ${signature}`);
+    const parts = [...upload.parts.entries()].sort(([a], [b]) => a - b).map(([, part]) => part.bytes);
+    return new Uint8Array(Buffer.concat(parts));
+  }
+
+  onlyUpload(): FakeUpload {
+    const [upload, ...others] = this.uploads.values();
+    if (!upload || others.length > 0) throw new Error(`expected one upload, found ${this.uploads.size}`);
+    return upload;
+  }
+
+  readonly fetch: typeof fetch = async (input, init) => {
+    const url = String(input);
+    if (!url.startsWith(apiBaseUrl)) throw new TypeError(`fake API: unexpected URL ${url}`);
+    init?.signal?.throwIfAborted();
+    const endpoint = url.slice(apiBaseUrl.length);
+    const body = JSON.parse(String(init?.body)) as Record<string, unknown>;
+    this.apiCalls.push({ endpoint, body, headers: new Headers(init?.headers), credentials: init?.credentials });
+    await tick();
+    init?.signal?.throwIfAborted();
+    const fault = this.apiFaults.get(endpoint)?.shift();
+    if (fault === 'network') throw new TypeError('fetch failed');
+    if (fault === 'hang') return hangUntilAborted(init?.signal);
+    if (fault) return jsonResponse(fault.status, fault.body, fault.headers);
+    switch (endpoint) {
+      case 'upload-prepare/':
+        return this.prepare(body);
+      case 'upload-parts/':
+        return this.signParts(body);
+      case 'upload-status/':
+        return this.status(body);
+      case 'upload-finalize/':
+        return this.finalize(body);
+      case 'upload-abort/':
+        return this.abort(body);
+      default:
+        return jsonResponse(404, { detail: 'Not found.' });
+    }
+  };
+
+  readonly transport: PartTransport = {
+    put: async (request) => {
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        return await this.put(request);
+      } finally {
+        this.inFlight--;
+      }
+    },
+  };
+
+  private prepare(body: Record<string, unknown>): Response {
+    if (body.field_id !== knownFieldId) return jsonResponse(400, { field_id: ['Unknown field.'] });
+    const fileSize = body.file_size as number;
+    const signature = `sig-${this.uploads.size + 1}`;
+    const multipart = fileSize > this.partSize;
+    const partCount = multipart ? Math.ceil(fileSize / this.partSize) : 1;
+    const upload: FakeUpload = {
+      signature,
+      objectKey: `uploads/${signature}/${String(body.file_name)}`,
+      fileSize,
+      multipart,
+      partSize: this.partSize,
+      partCount,
+      partHeaders: multipart ? {} : { 'Content-Type': (body.content_type as string) ?? 'application/octet-stream' },
+      parts: new Map(),
+      aborted: false,
+      validFromGeneration: this.generation,
+    };
+    this.uploads.set(signature, upload);
+    const firstParts = Array.from({ length: Math.min(partCount, this.firstBatch) }, (_, index) => index + 1);
+    return jsonResponse(200, {
+      upload_signature: signature,
+      object_key: upload.objectKey,
+      upload_id: multipart ? `mpu-${signature}` : null,
+      part_size: this.partSize,
+      part_count: partCount,
+      parts: firstParts.map((partNumber) => this.signedPart(upload, partNumber)),
+      part_headers: upload.partHeaders,
+    });
+  }
+
+  private signParts(body: Record<string, unknown>): Response {
+    const upload = this.uploads.get(body.upload_signature as string);
+    if (!upload) return jsonResponse(400, { upload_signature: ['Bad or expired signature.'] });
+    const partNumbers = body.part_numbers as number[];
+    if (partNumbers.length === 0 || partNumbers.length > 100) {
+      return jsonResponse(400, { part_numbers: ['Ask for 1 to 100 parts.'] });
+    }
+    if (partNumbers.some((n) => n < 1 || n > upload.partCount)) {
+      return jsonResponse(400, { part_numbers: ['Part number out of range.'] });
+    }
+    return jsonResponse(200, { parts: partNumbers.map((partNumber) => this.signedPart(upload, partNumber)) });
+  }
+
+  private status(body: Record<string, unknown>): Response {
+    const upload = this.uploads.get(body.upload_signature as string);
+    if (!upload || upload.aborted) return jsonResponse(400, { upload_signature: ['Bad or expired signature.'] });
+    const parts = [...upload.parts.entries()].map(([partNumber, part]) => ({
+      part_number: partNumber,
+      size: part.bytes.length,
+      etag: part.etag,
+    }));
+    return jsonResponse(200, { parts });
+  }
+
+  private finalize(body: Record<string, unknown>): Response {
+    const upload = this.uploads.get(body.upload_signature as string);
+    if (!upload || upload.aborted) return jsonResponse(400, { upload_signature: ['Bad or expired signature.'] });
+    const listed = body.parts as { part_number: number; etag: string }[];
+    if (upload.multipart) {
+      const expected = Array.from({ length: upload.partCount }, (_, index) => ({
+        part_number: index + 1,
+        etag: upload.parts.get(index + 1)?.etag,
+      }));
+      if (JSON.stringify(listed) !== JSON.stringify(expected)) {
+        return jsonResponse(400, { parts: ['The parts do not match the uploaded parts.'] });
+      }
+    } else if (listed.length !== 0 || !upload.parts.has(1)) {
+      return jsonResponse(400, { detail: 'The object was not uploaded.' });
+    }
+    const size = this.storedBytes(upload.signature).length;
+    if (size !== upload.fileSize) return jsonResponse(400, { detail: `Size ${size} is not ${upload.fileSize}.` });
+    return jsonResponse(200, {
+      field_value: `field-value:${upload.objectKey}`,
+      object_key: upload.objectKey,
+      file_size: size,
+    });
+  }
+
+  private abort(body: Record<string, unknown>): Response {
+    const upload = this.uploads.get(body.upload_signature as string);
+    if (!upload) return jsonResponse(400, { upload_signature: ['Bad or expired signature.'] });
+    upload.aborted = true;
+    upload.parts.clear();
+    return new Response(null, { status: 204 });
+  }
+
+  private signedPart(upload: FakeUpload, partNumber: number) {
+    const size =
+      partNumber < upload.partCount ? upload.partSize : upload.fileSize - (upload.partCount - 1) * upload.partSize;
+    const url = `${this.storeOrigin}/bucket/${upload.objectKey}?part=${partNumber}&size=${size}&gen=${this.generation}&sig=${upload.signature}`;
+    return { part_number: partNumber, size, upload_url: url };
+  }
+
+  private async put({ url, body, headers, signal, onProgress }: PartPutRequest): Promise<PartPutResponse> {
+    const query = new URL(url).searchParams;
+    const partNumber = Number(query.get('part'));
+    const upload = this.uploads.get(query.get('sig') ?? '');
+    if (!upload) throw new Error(`fake store: unknown URL ${url}`);
+    this.partPuts.push({ partNumber, size: body.size, headers: { ...headers } });
+    signal.throwIfAborted();
+    const fault = this.storeFaults.get(partNumber)?.shift();
+    if (fault === 'hang') return hangUntilAborted(signal);
+    onProgress(Math.floor(body.size / 2));
+    await tick();
+    signal.throwIfAborted();
+    if (fault === 'network') throw new TypeError('fetch failed');
+    if (fault && fault !== 'no-etag') return { status: fault.status, etag: null, body: fault.body ?? '' };
+    if (Number(query.get('gen')) < upload.validFromGeneration) {
+      return storeError(403, 'AccessDenied', 'Request has expired');
+    }
+    if (upload.aborted) return storeError(404, 'NoSuchUpload', 'The specified upload does not exist.');
+    // Content-Length and the part headers are signed into the URL: anything else is refused.
+    if (body.size !== Number(query.get('size'))) return storeError(403, 'SignatureDoesNotMatch', 'Content-Length');
+    if (JSON.stringify(headers) !== JSON.stringify(upload.partHeaders)) {
+      return storeError(403, 'SignatureDoesNotMatch', 'headers');
+    }
+    const bytes = new Uint8Array(await body.arrayBuffer());
+    const etag = `"etag-${partNumber}-${checksum(bytes)}"`;
+    upload.parts.set(partNumber, { bytes, etag });
+    onProgress(body.size);
+    return { status: 200, etag: fault === 'no-etag' ? null : etag, body: '' };
+  }
+}
+
+function hangUntilAborted(signal: AbortSignal | null | undefined): Promise<never> {
+  return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
+function storeError(status: number, code: string, message: string): PartPutResponse {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  return { status, etag: null, body };
+}
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Response(text, { status, headers: { 'Content-Type': 'application/json', ...headers } });
+}
+
+function checksum(bytes: Uint8Array): number {
+  return bytes.reduce((sum, byte, index) => (sum * 31 + byte + index) % 1_000_000_007, 7);
+}
+
+/** Lets other requests start, so concurrent work overlaps as it would on a network. */
+function tick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/** A file of `size` bytes whose bytes differ from part to part. */
+export function makeFile(size: number, name = 'data.bin', lastModified = 1_700_000_000_000): File {
+  const bytes = new Uint8Array(size);
+  for (let index = 0; index < size; index++) bytes[index] = (index * 7 + 3) % 251;
+  return new File([bytes], name, { type: 'application/x-test', lastModified });
+}
+
+export async function fileBytes(file: Blob): Promise<Uint8Array> {
+  return new Uint8Array(await file.arrayBuffer());
+}
