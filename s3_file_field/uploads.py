@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,26 +124,25 @@ def _normal_etag(etag: str) -> str:
     return etag.strip().strip('"').lower()
 
 
-def _check_receipts(
-    backend: UploadBackend, ticket: UploadTicket, receipts: Sequence[PartReceipt]
-) -> None:
-    """Compare the client's receipts with what the store holds, part by part.
+def _explain_refusal(
+    backend: UploadBackend, ticket: UploadTicket, receipts: Sequence[PartReceipt], error: Exception
+) -> str:
+    """Name the part the store refused to assemble, by comparing with what it holds.
 
-    Some stores complete an upload from wrong ETags or short parts without a word; checking
-    here keeps the behaviour the same on every store, and names the part that is wrong.
+    Only on this error path: listing the parts of a large upload is costly, and the store
+    itself checks every ETag when it completes.
     """
     assert ticket.upload_id is not None
     stored = {p.part_number: p for p in backend.list_parts(ticket.name, ticket.upload_id)}
     for receipt in receipts:
         part = stored.get(receipt.part_number)
         if part is None:
-            raise InvalidParts(f"Part {receipt.part_number} has not arrived in the store.")
+            return f"Part {receipt.part_number} has not arrived in the store."
         if _normal_etag(part.etag) != _normal_etag(receipt.etag):
-            raise InvalidParts(f"Part {receipt.part_number}: the ETag does not match the store's.")
+            return f"Part {receipt.part_number}: the ETag does not match the store's."
         if part.size != ticket.part_size_of(receipt.part_number):
-            raise InvalidParts(
-                f"Part {receipt.part_number} has the wrong size ({part.size} bytes)."
-            )
+            return f"Part {receipt.part_number} has the wrong size ({part.size} bytes)."
+    return str(error)
 
 
 def finalize(
@@ -167,18 +167,26 @@ def finalize(
 
     if ticket.upload_id is not None:
         try:
-            _check_receipts(backend, ticket, receipts)
             backend.complete_multipart_upload(ticket.name, ticket.upload_id, receipts)
         except UploadNotFound:
             # Completed by an earlier finalize whose response was lost, or aborted: the object
             # check below tells which.
             pass
         except InvalidParts as error:
-            raise fail(f"The store refused the parts: {error}") from None
+            try:
+                reason = _explain_refusal(backend, ticket, receipts, error)
+            except UploadNotFound:
+                reason = str(error)
+            raise fail(f"The store refused the parts: {reason}") from None
 
     stored = backend.stat_object(ticket.name)
     if stored is None:
-        raise fail("The file has not arrived in the store; upload it before finalizing.")
+        reason = "The file has not arrived in the store; upload it before finalizing."
+        if ticket.upload_id is not None:
+            # Some stores answer NoSuchUpload to a completion while no part has arrived.
+            with suppress(UploadNotFound):
+                reason = _explain_refusal(backend, ticket, receipts, UploadRefused(reason))
+        raise fail(reason)
     if stored.size != ticket.file_size:
         backend.delete_object(ticket.name)
         raise fail(

@@ -383,3 +383,24 @@ def test_bogus_upload_id_inside_a_signed_value(api_client):
     response = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": parts})
     assert_error(response, 400, "detail", "has not arrived")
     assert post(api_client, "upload-abort", {"upload_signature": signature}).status_code == 204
+
+
+@override_settings(S3FF_PART_SIZE=5 * MiB)
+@pytest.mark.parametrize(
+    ("parts", "fragment"),
+    [
+        ("1,2", "expected a list"),
+        ([1, 2], "item 0: part_number"),
+        ([{"part_number": True, "etag": "a"}], "item 0: part_number"),
+        ([{"part_number": 1, "etag": "a"}, {"part_number": 0, "etag": "a"}], "item 1: part_number"),
+        ([{"part_number": 1}], "item 0: etag"),
+        ([{"part_number": 1, "etag": ""}], "item 0: etag"),
+        ([{"part_number": 1, "etag": "x" * 2000}], "item 0: etag"),
+        ([{"part_number": 1, "etag": "a"}] * 10_001, "at most 10000 parts"),
+        ([{"part_number": 1, "etag": "a"}, {"part_number": 1, "etag": "a"}], "each of the 3 parts"),
+    ],
+)
+def test_bad_part_receipts(api_client, parts, fragment):
+    signature = sign_upload_ticket(make_ticket())
+    response = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": parts})
+    assert_error(response, 400, "parts", fragment)
