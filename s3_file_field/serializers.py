@@ -14,7 +14,6 @@ from .filenames import InvalidFileName, clean_content_type, clean_file_name, fit
 from .registry import get_field
 from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
 
-
 MAX_ETAG_LENGTH = 1024
 
 

@@ -42,7 +42,8 @@ def main() -> None:
         _ensure_superuser()
         origin = f"http://127.0.0.1:{args.port}"
         print(f"\nSeaweedFS S3 at {server.endpoint_url} (data in {server.data_dir})")
-        print(f"Demo at {origin}/  — admin at {origin}/admin/ as {ADMIN_USERNAME} / {ADMIN_PASSWORD}\n")
+        print(f"Demo at {origin}/ — the admin at {origin}/admin/")
+        print(f"Admin user: {ADMIN_USERNAME} / {ADMIN_PASSWORD}\n")
         sys.stdout.flush()
         call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False)
     except KeyboardInterrupt:
