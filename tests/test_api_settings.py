@@ -1,0 +1,50 @@
+"""The upload API's own DRF classes: permissions, authentication (with CSRF) and throttles."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from .conftest import post
+
+pytestmark = pytest.mark.django_db
+BODY = {"field_id": "test_app.Resource.blob", "file_name": "a.txt", "file_size": 1}
+
+
+@override_settings(S3FF_PERMISSION_CLASSES=["rest_framework.permissions.IsAuthenticated"])
+def test_permission_classes_setting(api_client):
+    response = post(api_client, "upload-prepare", BODY)
+    assert response.status_code == 403
+    assert "credentials were not provided" in response.json()["detail"]
+    api_client.force_authenticate(User.objects.create_user("u"))
+    assert post(api_client, "upload-prepare", BODY).status_code == 200
+
+
+@override_settings(S3FF_PERMISSION_CLASSES=["rest_framework.permissions.IsAuthenticated"])
+def test_session_authentication_enforces_csrf():
+    User.objects.create_user("u", password="pw")
+    client = APIClient(enforce_csrf_checks=True)
+    assert client.login(username="u", password="pw")
+    response = post(client, "upload-prepare", BODY)
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    client.get("/resources/new/")  # sets the csrftoken cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/api/s3-upload/upload-prepare/", BODY, format="json", HTTP_X_CSRFTOKEN=token
+    )
+    assert response.status_code == 200
+
+
+@override_settings(S3FF_THROTTLE_CLASSES=["rest_framework.throttling.AnonRateThrottle"])
+def test_throttle_classes_setting(api_client, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    # DRF reads the rates into the class when it is imported; give it the overridden ones.
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    cache.clear()
+    statuses = [post(api_client, "upload-prepare", BODY).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
