@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +11,7 @@ from django.core.files import File
 from django.forms import ClearableFileInput
 from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 
 
 class S3PlaceholderFile(File):  # type: ignore[type-arg]
@@ -51,15 +53,47 @@ def upload_api_base_url() -> str | None:
     return posixpath.dirname(prepare_url.rstrip("/")) + "/"
 
 
+def widget_messages() -> dict[str, str]:
+    """The widget script's texts, translated here so that the script holds no language."""
+    return {
+        "choose": gettext("Choose a file"),
+        "dropHere": gettext("or drop it here"),
+        "preparing": gettext("Preparing the upload of %(name)s…"),
+        "uploading": gettext("Uploading %(name)s: %(percent)s%%"),
+        "progress": gettext(
+            "%(percent)s%% — %(uploaded)s of %(total)s at %(speed)s, %(remaining)s left"
+        ),
+        "finalizing": gettext("Finishing the upload…"),
+        "done": gettext("Uploaded %(name)s (%(size)s)."),
+        "cancel": gettext("Cancel upload"),
+        "retry": gettext("Retry"),
+        "cancelled": gettext("Upload cancelled."),
+        "failed": gettext("The upload of %(name)s failed: %(reason)s"),
+        "tooLarge": gettext("%(name)s is too large (%(size)s); the limit is %(max)s."),
+        "notAccepted": gettext("%(name)s is not an accepted kind of file (accepted: %(accept)s)."),
+        "waitForUpload": gettext(
+            "The upload is still running: the form will be sent as soon as it finishes."
+        ),
+        "progressLabel": gettext("Upload progress"),
+    }
+
+
 class S3FileInput(ClearableFileInput):
     """A clearable file input carrying what the upload script needs in `data-*` attributes."""
+
+    class Media:
+        js = ["s3_file_field/widget.js"]
+        css = {"all": ["s3_file_field/widget.css"]}
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         base_url = upload_api_base_url()
         if base_url is not None:
-            # The `data-s3fileinput` attribute with the API's base URL is what 1.x scripts read.
-            context["widget"]["attrs"]["data-s3fileinput"] = base_url
+            # The `data-s3fileinput` attribute with the API's base URL is what 1.x scripts read;
+            # without it (API not mounted) the script leaves the input a plain file input.
+            widget_attrs = context["widget"]["attrs"]
+            widget_attrs["data-s3fileinput"] = base_url
+            widget_attrs["data-s3ff-messages"] = json.dumps(widget_messages())
         return context
 
     def value_from_datadict(

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from test_app.seaweedfs import SeaweedFS
+from test_app.seaweedfs import SeaweedFS, allow_browser_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".demo"
@@ -41,6 +41,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         _ensure_superuser()
         origin = f"http://127.0.0.1:{args.port}"
+        allow_browser_uploads(server, [origin, f"http://localhost:{args.port}"])
         print(f"\nSeaweedFS S3 at {server.endpoint_url} (data in {server.data_dir})")
         print(f"Demo at {origin}/ — the admin at {origin}/admin/")
         print(f"Admin user: {ADMIN_USERNAME} / {ADMIN_PASSWORD}\n")

@@ -423,6 +423,10 @@ class FaultProxy:
                     await to_client.flush()
         except (OSError, ProtocolError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Only stop() cancels a connection. Ending quietly spares asyncio's stream callback
+            # of Python 3.11, which calls exception() on the task, a traceback on stderr.
+            pass
         finally:
             for pipe in pipes:
                 await pipe.close()

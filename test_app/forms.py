@@ -1,6 +1,6 @@
 from django import forms
 
-from test_app.models import LimitedResource, Resource
+from test_app.models import LimitedResource, MultiResource, Resource
 
 
 class ResourceForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -13,3 +13,9 @@ class LimitedResourceForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = LimitedResource
         fields = ["image", "document"]
+
+
+class MultiResourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = MultiResource
+        fields = ["blob", "optional_blob"]

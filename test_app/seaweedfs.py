@@ -19,9 +19,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from s3_file_field._sigv4 import presign_url
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CORSRuleTypeDef
 
 ACCESS_KEY = "s3ff-access-key"
 SECRET_KEY = "s3ff-secret-key"  # a throwaway credential of the local test server only
@@ -170,3 +174,27 @@ class SeaweedFS:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def allow_browser_uploads(server: SeaweedFS, origins: list[str]) -> None:
+    """Give every bucket the CORS rule browsers need: PUT from `origins`, with ETag readable."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    rule: CORSRuleTypeDef = {
+        "AllowedOrigins": origins,
+        "AllowedMethods": ["GET", "HEAD", "PUT"],
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 3600,
+    }
+    for bucket in server.buckets:
+        client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})

@@ -1,0 +1,321 @@
+import { S3FileFieldClient, S3FileFieldError, UploadAbortedError, type UploadProgress } from '../src/index.js';
+import { isAccepted } from './accept.js';
+import { formatBytes, formatDuration, formatPercent } from './format.js';
+import { interpolate, readMessages, type WidgetMessages } from './messages.js';
+import { type PendingForms, pendingForms } from './pending-forms.js';
+
+type WidgetState = 'idle' | 'uploading' | 'done' | 'error';
+
+/** The event dispatched on the file input once its upload is finalized. */
+export const uploadCompleteEvent = 's3-file-field:upload-complete';
+
+export interface UploadCompleteDetail {
+  readonly fieldValue: string;
+  readonly file: File;
+}
+
+const clients = new Map<string, S3FileFieldClient>();
+
+function clientFor(baseUrl: string): S3FileFieldClient {
+  let client = clients.get(baseUrl);
+  if (client === undefined) {
+    // A person is watching: fewer, shorter retries than the library's default, so that an
+    // outage turns into an error with a Retry button within seconds.
+    client = new S3FileFieldClient({ baseUrl, retries: 3, retryDelay: { baseMs: 500, maxMs: 4000 } });
+    clients.set(baseUrl, client);
+  }
+  return client;
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+/**
+ * One enhanced `<input type="file" data-s3fileinput>`: the file goes straight to the store,
+ * and a hidden input of the same name carries the signed value to the form.
+ */
+export class S3FileInputWidget {
+  readonly input: HTMLInputElement;
+  private readonly messages: WidgetMessages;
+  private readonly forms: PendingForms;
+  private readonly fieldName: string;
+  private readonly root = element('div', 's3ff');
+  private readonly dropZone = element('div', 's3ff-drop');
+  private readonly fileLine = element('div', 's3ff-file');
+  private readonly preview = element('canvas', 's3ff-preview');
+  private readonly fileName = element('span', 's3ff-name');
+  private readonly fileSize = element('span', 's3ff-size');
+  private readonly progressBar = element('progress', 's3ff-progress');
+  private readonly progressText = element('span', 's3ff-progress-text');
+  private readonly status = element('span', 's3ff-status');
+  private readonly cancelButton = element('button', 's3ff-cancel');
+  private readonly retryButton = element('button', 's3ff-retry');
+  private readonly valueInput = element('input', 's3ff-value');
+  private state: WidgetState = 'idle';
+  private file: File | undefined;
+  private controller: AbortController | undefined;
+  private announcedQuarter = -1;
+
+  constructor(input: HTMLInputElement, forms: PendingForms = pendingForms) {
+    this.input = input;
+    this.forms = forms;
+    this.messages = readMessages(input);
+    this.fieldName = input.name;
+    this.build();
+    this.setState('idle');
+  }
+
+  get busy(): boolean {
+    return this.state === 'uploading';
+  }
+
+  private build(): void {
+    const { input, messages } = this;
+    // From now on the hidden input carries the field: the file's bytes must not travel with the form.
+    input.removeAttribute('name');
+    input.dataset.s3ffName = this.fieldName;
+    this.valueInput.type = 'hidden';
+    this.valueInput.name = this.fieldName;
+    this.valueInput.value = '';
+
+    this.dropZone.dataset.dropLabel = messages.dropHere;
+    input.before(this.root);
+    this.dropZone.append(input, element('span', 's3ff-drop-hint', messages.dropHere));
+    this.preview.width = 64;
+    this.preview.height = 64;
+    this.preview.setAttribute('aria-hidden', 'true');
+    this.fileLine.append(this.preview, this.fileName, this.fileSize);
+    this.progressBar.max = 100;
+    this.progressBar.value = 0;
+    this.progressBar.setAttribute('aria-label', messages.progressLabel);
+    this.status.setAttribute('role', 'status');
+    this.status.setAttribute('aria-live', 'polite');
+    for (const [button, label] of [
+      [this.cancelButton, messages.cancel],
+      [this.retryButton, messages.retry],
+    ] as const) {
+      button.type = 'button';
+      button.textContent = label;
+    }
+    this.root.append(
+      this.dropZone,
+      this.fileLine,
+      this.progressBar,
+      this.progressText,
+      this.status,
+      this.cancelButton,
+      this.retryButton,
+      this.valueInput,
+    );
+
+    input.addEventListener('change', () => {
+      const chosen = input.files?.[0];
+      if (chosen !== undefined) {
+        this.start(chosen);
+      }
+    });
+    this.cancelButton.addEventListener('click', () => this.controller?.abort());
+    this.retryButton.addEventListener('click', () => {
+      if (this.file !== undefined) {
+        this.start(this.file);
+      }
+    });
+    this.dropZone.addEventListener('dragenter', (event) => this.onDragOver(event));
+    this.dropZone.addEventListener('dragover', (event) => this.onDragOver(event));
+    this.dropZone.addEventListener('dragleave', () => this.root.classList.remove('s3ff-dragging'));
+    this.dropZone.addEventListener('drop', (event) => this.onDrop(event));
+    this.forms.watch(this);
+  }
+
+  private onDragOver(event: DragEvent): void {
+    if (this.input.disabled || !event.dataTransfer?.types.includes('Files')) {
+      return;
+    }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    this.root.classList.add('s3ff-dragging');
+  }
+
+  private onDrop(event: DragEvent): void {
+    this.root.classList.remove('s3ff-dragging');
+    const files = event.dataTransfer?.files;
+    if (this.input.disabled || files === undefined || files.length === 0) {
+      return;
+    }
+    event.preventDefault();
+    // Keep the native input in step, so `required` and the file name it shows stay true.
+    this.input.files = files;
+    this.input.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+
+  private start(file: File): void {
+    this.controller?.abort();
+    this.file = file;
+    this.valueInput.value = '';
+    this.showFile(file);
+    const rejection = this.check(file);
+    if (rejection !== undefined) {
+      this.input.value = '';
+      this.fail(rejection, false);
+      return;
+    }
+    void this.upload(file);
+  }
+
+  /** The field's limits, checked before any request; the server checks them again. */
+  private check(file: File): string | undefined {
+    const values = { name: file.name, size: formatBytes(file.size) };
+    const maxSize = this.input.dataset.maxSize;
+    if (maxSize !== undefined && file.size > Number(maxSize)) {
+      return interpolate(this.messages.tooLarge, { ...values, max: formatBytes(Number(maxSize)) });
+    }
+    const accept = this.input.accept;
+    if (accept && !isAccepted(accept, file)) {
+      return interpolate(this.messages.notAccepted, { ...values, accept });
+    }
+    return undefined;
+  }
+
+  private async upload(file: File): Promise<void> {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.announcedQuarter = -1;
+    this.setState('uploading');
+    this.say(interpolate(this.messages.preparing, { name: file.name }));
+    const baseUrl = this.input.dataset.s3fileinput ?? '';
+    const fieldId = this.input.dataset.fieldId ?? '';
+    try {
+      const fieldValue = await clientFor(baseUrl).uploadFile(file, fieldId, {
+        signal: controller.signal,
+        onProgress: (progress) => {
+          if (this.controller === controller) {
+            this.showProgress(file, progress);
+          }
+        },
+      });
+      if (this.controller !== controller) {
+        return;
+      }
+      this.valueInput.value = fieldValue;
+      this.setState('done');
+      this.say(interpolate(this.messages.done, { name: file.name, size: formatBytes(file.size) }));
+      const detail: UploadCompleteDetail = { fieldValue, file };
+      this.input.dispatchEvent(new CustomEvent(uploadCompleteEvent, { bubbles: true, detail }));
+      this.forms.settled(this, true);
+    } catch (error) {
+      if (this.controller !== controller) {
+        return;
+      }
+      if (error instanceof UploadAbortedError) {
+        this.input.value = '';
+        this.setState('idle');
+        this.say(this.messages.cancelled);
+        this.forms.settled(this, false);
+        return;
+      }
+      const reason = error instanceof S3FileFieldError || error instanceof Error ? error.message : String(error);
+      this.fail(interpolate(this.messages.failed, { name: file.name, reason }), true);
+    }
+  }
+
+  private fail(message: string, retryable: boolean): void {
+    this.setState('error');
+    this.retryButton.hidden = !retryable;
+    this.say(message);
+    this.forms.settled(this, false);
+  }
+
+  private showFile(file: File): void {
+    this.fileName.textContent = file.name;
+    this.fileSize.textContent = formatBytes(file.size);
+    this.fileLine.hidden = false;
+    this.preview.hidden = true;
+    if (file.type.startsWith('image/') && typeof createImageBitmap === 'function') {
+      // Drawn on a canvas: a blob: or data: URL would need an img-src CSP exception.
+      createImageBitmap(file)
+        .then((bitmap) => {
+          if (this.file !== file) {
+            return;
+          }
+          const context = this.preview.getContext('2d');
+          const scale = Math.min(this.preview.width / bitmap.width, this.preview.height / bitmap.height, 1);
+          const width = bitmap.width * scale;
+          const height = bitmap.height * scale;
+          context?.clearRect(0, 0, this.preview.width, this.preview.height);
+          context?.drawImage(
+            bitmap,
+            (this.preview.width - width) / 2,
+            (this.preview.height - height) / 2,
+            width,
+            height,
+          );
+          bitmap.close();
+          this.preview.hidden = false;
+        })
+        .catch(() => {
+          this.preview.hidden = true;
+        });
+    }
+  }
+
+  private showProgress(file: File, progress: UploadProgress): void {
+    if (progress.state === 'finalizing') {
+      this.progressBar.value = 100;
+      this.say(this.messages.finalizing);
+      return;
+    }
+    if (progress.state !== 'uploading') {
+      return;
+    }
+    const percent = formatPercent(progress.uploaded, progress.total);
+    this.progressBar.value = progress.total === 0 ? 100 : (progress.uploaded / progress.total) * 100;
+    const speed = progress.bytesPerSecond;
+    this.progressText.textContent = interpolate(this.messages.progress, {
+      percent,
+      uploaded: formatBytes(progress.uploaded),
+      total: formatBytes(progress.total),
+      speed: speed ? `${formatBytes(speed)}/s` : '…',
+      remaining: speed ? formatDuration((progress.total - progress.uploaded) / speed) : '…',
+    });
+    // Screen readers hear each quarter, not every progress event.
+    const quarter = Math.floor((progress.total === 0 ? 1 : progress.uploaded / progress.total) * 4);
+    if (quarter !== this.announcedQuarter && quarter < 4) {
+      this.announcedQuarter = quarter;
+      this.say(interpolate(this.messages.uploading, { name: file.name, percent }));
+    }
+  }
+
+  /** Shown while an upload blocks the form's submission. */
+  showWaiting(): void {
+    this.say(this.messages.waitForUpload);
+  }
+
+  private say(text: string): void {
+    this.status.textContent = text;
+  }
+
+  private setState(state: WidgetState): void {
+    this.state = state;
+    this.root.dataset.state = state;
+    const uploading = state === 'uploading';
+    this.progressBar.hidden = !uploading;
+    this.progressText.hidden = !uploading;
+    this.cancelButton.hidden = !uploading;
+    this.retryButton.hidden = state !== 'error';
+    this.fileLine.hidden = state === 'idle';
+    if (uploading) {
+      this.progressBar.value = 0;
+      this.progressText.textContent = '';
+    }
+  }
+}
