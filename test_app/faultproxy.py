@@ -55,9 +55,10 @@ FAULT_KINDS: tuple[FaultKind, ...] = ("500", "reset")
 CONTROL_PREFIX = "/__faultproxy__/"
 # Small enough to shape traffic smoothly, large enough to cost little.
 CHUNK = 64 * 1024
-# Chunks waiting in each direction of a connection: enough to keep a 20 MB/s, 40 ms link full
-# (its bandwidth-delay product is 0.8 MB), and a bound on memory.
-PIPE_DEPTH = 32
+# Bytes waiting in each direction of a connection: a bound on memory, and far more than a
+# throttled link holds in flight (20 MB/s x 20 ms one way = 0.4 MB), so that the latency does
+# not lower the rate.
+PIPE_BYTES = 4 * 1024 * 1024
 MAX_HEAD = 64 * 1024
 
 INJECTED_ERROR = (
@@ -238,7 +239,7 @@ class Pipe:
     """One direction of a connection: sends chunks in order, shaped by the proxy's mode.
 
     A queue decouples reading from sending, so that latency delays bytes without slowing the
-    reader (a pipe full of delayed bytes, like a long link) and the bounded depth gives
+    reader (a pipe full of delayed bytes, like a long link), and its bound in bytes gives
     backpressure. A send error is kept and raised to whoever writes next.
     """
 
@@ -246,22 +247,32 @@ class Pipe:
         self.writer = writer
         self._mode = mode
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(PIPE_DEPTH)
+        self._queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        self._queued_bytes = 0
+        self._room = asyncio.Event()
         self._error: BaseException | None = None
         self._next_free = 0.0  # when the cap lets the next byte go
         self._task = asyncio.create_task(self._send())
 
-    async def put(self, data: bytes) -> None:
+    def _raise_if_broken(self) -> None:
         if self._error is not None:
             raise ConnectionError("the other side went away") from self._error
-        if data:
-            await self._queue.put((self._loop.time(), data))
+
+    async def put(self, data: bytes) -> None:
+        self._raise_if_broken()
+        if not data:
+            return
+        while self._queued_bytes >= PIPE_BYTES:
+            self._room.clear()
+            await self._room.wait()
+            self._raise_if_broken()
+        self._queued_bytes += len(data)
+        self._queue.put_nowait((self._loop.time(), data))
 
     async def flush(self) -> None:
         """Wait until everything put so far was handed to the socket."""
         await self._queue.join()
-        if self._error is not None:
-            raise ConnectionError("the other side went away") from self._error
+        self._raise_if_broken()
 
     async def close(self) -> None:
         self._task.cancel()
@@ -270,24 +281,28 @@ class Pipe:
 
     async def _send(self) -> None:
         while True:
-            item = await self._queue.get()
+            arrived, data = await self._queue.get()
             try:
                 if self._error is not None:
-                    continue  # after an error, only drain the queue so that put() never blocks
-                arrived, data = item
+                    continue  # after an error, only drain the queue
                 mode = self._mode()
                 if mode.name == "throttle":
-                    now = self._loop.time()
-                    start = max(now, arrived + mode.latency_ms / 2000, self._next_free)
-                    if start > now:
-                        await asyncio.sleep(start - now)
+                    # A schedule in virtual time: a chunk goes when its latency has passed and
+                    # the cap allows. A late wake-up is made up by the next chunks instead of
+                    # lowering the rate, as a real link's clock would.
+                    start = max(arrived + mode.latency_ms / 2000, self._next_free)
+                    delay = start - self._loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                     rate = mode.bytes_per_second
-                    self._next_free = start + len(data) / rate if rate > 0 else start
+                    self._next_free = start + len(data) / rate if rate > 0 else 0.0
                 self.writer.write(data)
                 await self.writer.drain()
             except (OSError, RuntimeError) as error:
                 self._error = error
             finally:
+                self._queued_bytes -= len(data)
+                self._room.set()
                 self._queue.task_done()
 
 

@@ -24,6 +24,7 @@ class ResourceCreateView(CreateView):  # type: ignore[type-arg]
     model = Resource
     form_class = ResourceForm
     template_name = "test_app/form.html"
+    extra_context = {"title": "New resource"}
 
     def get_success_url(self) -> str:
         return reverse("resource-edit", args=[self.object.pk])  # type: ignore[union-attr]
@@ -33,6 +34,7 @@ class ResourceUpdateView(UpdateView):  # type: ignore[type-arg]
     model = Resource
     form_class = ResourceForm
     template_name = "test_app/form.html"
+    extra_context = {"title": "Edit resource"}
 
     def get_success_url(self) -> str:
         return reverse("resource-edit", args=[self.object.pk])
@@ -42,6 +44,7 @@ class LimitedResourceCreateView(CreateView):  # type: ignore[type-arg]
     model = LimitedResource
     form_class = LimitedResourceForm
     template_name = "test_app/form.html"
+    extra_context = {"title": "New limited resource"}
 
     def get_success_url(self) -> str:
         return reverse("home")
@@ -51,6 +54,7 @@ class MultiResourceCreateView(CreateView):  # type: ignore[type-arg]
     model = MultiResource
     form_class = MultiResourceForm
     template_name = "test_app/form.html"
+    extra_context = {"title": "New resource with an optional file"}
 
     def get_success_url(self) -> str:
         return reverse("multi-edit", args=[self.object.pk])  # type: ignore[union-attr]
@@ -60,6 +64,7 @@ class MultiResourceUpdateView(UpdateView):  # type: ignore[type-arg]
     model = MultiResource
     form_class = MultiResourceForm
     template_name = "test_app/form.html"
+    extra_context = {"title": "Edit resource with an optional file"}
 
     def get_success_url(self) -> str:
         return reverse("multi-edit", args=[self.object.pk])

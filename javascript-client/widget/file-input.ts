@@ -58,6 +58,8 @@ export class S3FileInputWidget {
   private readonly progressBar = element('progress', 's3ff-progress');
   private readonly progressText = element('span', 's3ff-progress-text');
   private readonly status = element('span', 's3ff-status');
+  /** Progress for screen readers only: the visible progress line is not announced. */
+  private readonly announcer = element('span', 's3ff-announce');
   private readonly cancelButton = element('button', 's3ff-cancel');
   private readonly retryButton = element('button', 's3ff-retry');
   private readonly valueInput = element('input', 's3ff-value');
@@ -100,6 +102,7 @@ export class S3FileInputWidget {
     this.progressBar.setAttribute('aria-label', messages.progressLabel);
     this.status.setAttribute('role', 'status');
     this.status.setAttribute('aria-live', 'polite');
+    this.announcer.setAttribute('aria-live', 'polite');
     for (const [button, label] of [
       [this.cancelButton, messages.cancel],
       [this.retryButton, messages.retry],
@@ -113,6 +116,7 @@ export class S3FileInputWidget {
       this.progressBar,
       this.progressText,
       this.status,
+      this.announcer,
       this.cancelButton,
       this.retryButton,
       this.valueInput,
@@ -192,6 +196,7 @@ export class S3FileInputWidget {
     this.announcedQuarter = -1;
     this.setState('uploading');
     this.say(interpolate(this.messages.preparing, { name: file.name }));
+    this.announcer.textContent = '';
     const baseUrl = this.input.dataset.s3fileinput ?? '';
     const fieldId = this.input.dataset.fieldId ?? '';
     try {
@@ -278,6 +283,10 @@ export class S3FileInputWidget {
       return;
     }
     const percent = formatPercent(progress.uploaded, progress.total);
+    if (this.status.textContent === interpolate(this.messages.preparing, { name: file.name })) {
+      // Bytes are moving: the progress line says the rest, and a waiting notice must stay.
+      this.say('');
+    }
     this.progressBar.value = progress.total === 0 ? 100 : (progress.uploaded / progress.total) * 100;
     const speed = progress.bytesPerSecond;
     this.progressText.textContent = interpolate(this.messages.progress, {
@@ -291,7 +300,10 @@ export class S3FileInputWidget {
     const quarter = Math.floor((progress.total === 0 ? 1 : progress.uploaded / progress.total) * 4);
     if (quarter !== this.announcedQuarter && quarter < 4) {
       this.announcedQuarter = quarter;
-      this.say(interpolate(this.messages.uploading, { name: file.name, percent }));
+      this.announcer.textContent = interpolate(this.messages.uploading, {
+        name: file.name,
+        percent: String(quarter * 25),
+      });
     }
   }
 
