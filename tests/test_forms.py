@@ -164,3 +164,31 @@ def test_admin_saves_a_field_value_with_an_inline(admin_client, upload, api_clie
     resource = Resource.objects.get()
     assert resource.blob.read() == b"admin bytes"
     assert resource.attachments.get().file.read() == b"inline"
+
+
+def test_widget_texts_come_from_the_server():
+    import json
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from s3_file_field.widgets import widget_messages
+
+    html = str(ResourceForm()["blob"])
+    match = re.search(r'data-s3ff-messages="([^"]*)"', html)
+    assert match is not None
+    from html import unescape
+
+    assert json.loads(unescape(match.group(1))) == widget_messages()
+    with translation.override("en"):
+        english = widget_messages()
+    # The built script holds none of these texts: every language is the server's.
+    script = Path(__file__).resolve().parents[1] / "s3_file_field/static/s3_file_field/widget.js"
+    built = script.read_text()
+    # (Single words such as "Retry" also name things in the code, e.g. the Retry-After header.)
+    for text in english.values():
+        words = max(re.split(r"%\(\w+\)s", text), key=len).strip(" .:…")
+        if " " in words:
+            assert words not in built, text
+    for static in ("s3_file_field/widget.js", "s3_file_field/widget.css"):
+        assert static in str(ResourceForm().media)
