@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .filenames import is_accepted, parse_accept
+from .registry import is_attached
 from .values import InvalidSignedValue, read_field_value
 from .widgets import AdminS3FileInput, S3FileInput, S3PlaceholderFile, SubmittedFieldValue
 
@@ -22,6 +23,9 @@ class S3FormFileField(forms.FileField):
         "invalid_upload": _("%(reason)s"),
         "too_large": _("The file is too large (%(size)s); the limit is %(max_size)s."),
         "not_accepted": _("Files of this type are not accepted here (allowed: %(accept)s)."),
+        "already_attached": _(
+            "This upload is already attached to a record; upload the file again."
+        ),
     }
 
     def __init__(
@@ -64,6 +68,10 @@ class S3FormFileField(forms.FileField):
                     code="invalid_upload",
                     params={"reason": str(error)},
                 ) from None
+            if is_attached(self.model_field_id, value.name):
+                raise ValidationError(
+                    self.error_messages["already_attached"], code="already_attached"
+                )
             data = S3PlaceholderFile(value.name, value.size)
         result = super().to_python(data)
         if isinstance(data, UploadedFile):

@@ -39,3 +39,16 @@ def iter_fields() -> Iterator[S3FileField]:
         for field in model._meta.get_fields():
             if isinstance(field, S3FileField) and field.model is model:
                 yield field
+
+
+def is_attached(field_id: str, name: str) -> bool:
+    """Whether a row already references `name` in this field.
+
+    A field value is a one-time ticket: replaying it (into another record, or a second time
+    after a double submit) would make two rows share one object, and deleting one would
+    orphan the other.
+    """
+    field = get_field(field_id)
+    if field is None:
+        return False
+    return bool(field.model._default_manager.filter(**{field.attname: name}).exists())

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.files import File
 from rest_framework import serializers
 
+from .registry import is_attached
 from .values import InvalidSignedValue, read_field_value
 
 
@@ -23,6 +24,7 @@ class S3FileSerializerField(serializers.FileField):
             "API and send the `field_value` that upload-finalize/ returns."
         ),
         "invalid_upload": "{reason}",
+        "already_attached": ("This upload is already attached to a record; upload the file again."),
         "no_field_id": (
             "This serializer field does not know its model field: pass field_id="
             "'app_label.ModelName.field_name'."
@@ -48,6 +50,8 @@ class S3FileSerializerField(serializers.FileField):
             value = read_field_value(data, self.field_id)
         except InvalidSignedValue as error:
             self.fail("invalid_upload", reason=str(error))
+        if is_attached(self.field_id, value.name):
+            self.fail("already_attached")
         if self.max_length is not None and len(value.name) > self.max_length:
             self.fail("max_length", max_length=self.max_length, length=len(value.name))
         # A string assigned to a FileField is taken as already stored.

@@ -25,11 +25,13 @@ def test_stored_file_object(stored_file_object):
     assert stored_file_object.read() == b"test content"
 
 
-def test_s3ff_field_value_in_a_form_and_a_serializer(s3ff_field_value, stored_file_object):
+def test_s3ff_field_value_in_a_form(s3ff_field_value, stored_file_object):
     form = ResourceForm(data={"blob": s3ff_field_value})
     assert form.is_valid(), form.errors
     assert form.save().blob.name == stored_file_object.name
 
+
+def test_s3ff_field_value_in_a_serializer(s3ff_field_value):
     serializer = ResourceSerializer(data={"blob": s3ff_field_value})
     assert serializer.is_valid(), serializer.errors
     assert serializer.save().blob.read() == b"test content"
