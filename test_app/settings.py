@@ -92,3 +92,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
 }
+
+# The load tests run this project under gunicorn with smaller parts, to have more of them.
+if "S3FF_PART_SIZE" in os.environ:
+    S3FF_PART_SIZE = int(os.environ["S3FF_PART_SIZE"])
