@@ -287,3 +287,47 @@ def test_without_javascript_the_form_still_uploads(browser, site, s3_client, tmp
     finally:
         context.close()
     assert stored(s3_client, key_of(Resource.objects.get().blob)) == data
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    """A small valid PNG (solid colour), made here rather than shipped."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        body = kind + payload
+        return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\x20\x80\xc2" * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_image_preview_and_completion_event(page, page_log, site, s3_client, tmp_path):
+    path = tmp_path / "picture.png"
+    path.write_bytes(png_bytes(120, 80))
+    page.goto(f"{site}/limited/new/")
+    page.evaluate(
+        """() => {
+            window.completed = [];
+            document.addEventListener('s3-file-field:upload-complete', (event) => {
+                window.completed.push({id: event.target.id, value: event.detail.fieldValue,
+                                       name: event.detail.file.name});
+            });
+        }"""
+    )
+    page.set_input_files("#id_image", str(path))
+    expect(widget(page)).to_have_attribute("data-state", "done")
+    expect(widget(page).locator("canvas.s3ff-preview")).to_be_visible()
+    completed = page.evaluate("window.completed")
+    assert len(completed) == 1
+    assert completed[0]["id"] == "id_image"
+    assert completed[0]["name"] == "picture.png"
+    hidden = page.locator("input[type=hidden][name=image]")
+    assert hidden.input_value() == completed[0]["value"]
+    assert page_log.csp_violations() == []
