@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.defaultfilters import filesizeformat
 from rest_framework import serializers
 
@@ -94,6 +95,12 @@ class PrepareSerializer(serializers.Serializer[Any]):
             )
         except InvalidFileName as error:
             raise serializers.ValidationError({"file_name": str(error)}) from None
+        except SuspiciousFileOperation:
+            # The storage's get_valid_name() keeps letters, digits, "-", "_" and "."; a name
+            # of only other characters (":", "***") leaves it nothing.
+            raise serializers.ValidationError(
+                {"file_name": "The file name has no character a storage key can keep."}
+            ) from None
         return attrs
 
 

@@ -118,6 +118,8 @@ def test_larger_than_max_size(api_client):
         ("zero\u200bwidth.txt", "U+200B"),
         (["a.txt"], "not a valid string"),
         (True, "not a valid string"),
+        (":", "no character a storage key can keep"),
+        ("***", "no character a storage key can keep"),
     ],
 )
 def test_bad_file_names(api_client, s3_client, name, fragment):
