@@ -1,0 +1,487 @@
+"""Benchmark (issue #3): how fast the TypeScript client uploads, and in how much memory.
+
+    python benchmarks/client_throughput.py [--rounds 3] [--size-mib 256]
+
+One file of random bytes on disk is uploaded again and again by a fresh Node process each time
+(javascript-client/bench/upload.mjs), with three clients, interleaved round by round:
+
+- ours: this repository's client (its build in dist/) against this repository's Django;
+- raw PUT: one presigned PUT of the whole file, signed here with boto3: the physical baseline;
+- 1.1.0 client: the django-s3-file-field@1.1.0 npm client against a 1.1.0 Django (its own
+  virtualenv under .bench/, as for prepare_finalize.py; the npm package under .bench/ too);
+- ours+node:http: ours with its parts sent by bench/node-http-transport.mjs (not shipped)
+  instead of fetch, through the client's `transport` option: what such a transport would gain.
+
+in two settings: on loopback straight to SeaweedFS, and through test_app/faultproxy.py capping
+each TCP connection at 20 MB/s with 40 ms more round trip (Django's calls to the store go
+through it too). It prints median MB/s (10^6 bytes per second, like the proxy's cap), the
+ratios the issue sets targets for, and the peak RSS of each uploading Node process. Figures
+only: the exit code is not a verdict on the targets, but is non-zero on a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from prepare_finalize import LEGACY_VENV, ensure_legacy_venv
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+CLIENT_DIR = REPO / "javascript-client"
+NPM_LEGACY_DIR = REPO / ".bench" / "npm-django-s3-file-field-1.1.0"
+NPM_LEGACY_MODULE = NPM_LEGACY_DIR / "node_modules" / "django-s3-file-field" / "dist" / "client.js"
+BUCKET = "s3ff-throughput"
+MINIO_BUCKET = "s3ff-throughput-minio"  # test_app's second storage wants one; unused here
+LEGACY_BUCKET = "s3ff-throughput-legacy"
+FIELD_ID = "test_app.Resource.blob"
+LEGACY_FIELD_ID = "legacy_app.Resource.blob"
+MiB = 1024 * 1024
+MB = 1_000_000
+CLIENTS = ("ours", "raw", "legacy", "ours-http")
+LABELS = {
+    "ours": "ours",
+    "raw": "raw PUT",
+    "legacy": "1.1.0 client",
+    "ours-http": "ours+node:http",
+}
+SCENARIOS = ("loopback", "throttled")
+# 1.1.0's fixed part size, sent one at a time.
+LEGACY_PART_SIZE = 64 * MiB
+# Targets of issue #3.
+TARGET_RAW_RATIO = 0.95
+TARGET_LEGACY_RATIO = 3.5
+TARGET_IDEAL_RATIO = 0.85
+TARGET_RSS = 100 * MiB
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Run:
+    client: str
+    scenario: str
+    bytes: int
+    seconds: float
+    max_rss_bytes: int
+
+    @property
+    def mbps(self) -> float:
+        return self.bytes / self.seconds / MB
+
+
+# --- what the clients need -------------------------------------------------------------------
+
+
+def ensure_npm_legacy() -> Path:
+    """The 1.1.0 npm client, installed once beside 1.1.0's virtualenv."""
+    package = NPM_LEGACY_MODULE.parents[1] / "package.json"
+    if package.exists() and json.loads(package.read_text())["version"] == "1.1.0":
+        return NPM_LEGACY_MODULE
+    log(f"installing django-s3-file-field@1.1.0 from npm into {NPM_LEGACY_DIR} (once)")
+    NPM_LEGACY_DIR.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix",
+         str(NPM_LEGACY_DIR), "django-s3-file-field@1.1.0"],
+        check=True,
+    )  # fmt: skip
+    return NPM_LEGACY_MODULE
+
+
+def build_client() -> None:
+    if not (CLIENT_DIR / "node_modules").exists():
+        raise RuntimeError("javascript-client/node_modules is missing: run `npm ci` there first")
+    log("building the TypeScript client (npm run build)")
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=CLIENT_DIR, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def write_random_file(path: Path, size: int) -> None:
+    with path.open("wb") as out:
+        for offset in range(0, size, 8 * MiB):
+            out.write(os.urandom(min(8 * MiB, size - offset)))
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def django_server(
+    name: str, python: Path, settings: str, env: dict[str, str], paths: list[str], tmp: Path
+) -> Iterator[str]:
+    """A Django project served by _django_server.py; yields its base URL, stops it by PID."""
+    port = free_port()
+    log_path = tmp / f"{name}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(python), str(BENCH_DIR / "_django_server.py"), settings, str(port), *paths],
+            env=env,
+            cwd=tmp,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{log_path.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(url + "/", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # any HTTP answer (a 404 here) means it serves
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready in 60 s") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def ours_env(endpoint: str, database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "S3FF_TEST_S3_ENDPOINT_URL": endpoint,
+        "S3FF_TEST_S3_BUCKET": BUCKET,
+        "S3FF_TEST_MINIO_BUCKET": MINIO_BUCKET,
+        "S3FF_TEST_DATABASE": str(database),
+    }
+
+
+def legacy_env(endpoint: str, database: Path) -> dict[str, str]:
+    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+
+    # Nothing of this repository's environment: 1.1.0 runs from its own virtualenv.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith(("S3FF_", "DJANGO_"))
+    }
+    env.update(
+        S3FF_BENCH_ENDPOINT_URL=endpoint,
+        S3FF_BENCH_BUCKET=LEGACY_BUCKET,
+        S3FF_BENCH_ACCESS_KEY=ACCESS_KEY,
+        S3FF_BENCH_SECRET_KEY=SECRET_KEY,
+        S3FF_BENCH_REGION=REGION,
+        S3FF_BENCH_DATABASE=str(database),
+    )
+    return env
+
+
+def s3_client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def empty_buckets(s3: Any) -> None:
+    """Remove every upload of the last run, so the store's disk does not fill up."""
+    for bucket in (BUCKET, LEGACY_BUCKET):
+        for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=listed["Key"])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, least: float = 1.5, timeout: float = 10.0) -> float:
+    """Wait `least` seconds, then until the store is idle; gives the seconds waited.
+
+    Deleting the last run's 256 MiB sets SeaweedFS to work in the background for a second or
+    two, which made the next run up to twice as slow, whichever client it was.
+    """
+    started = time.monotonic()
+    time.sleep(least)
+    last = cpu_seconds(pid)
+    while time.monotonic() - started < timeout:
+        time.sleep(0.25)
+        now = cpu_seconds(pid)
+        if now - last < 0.02:  # under 8 % of a core over the last quarter second
+            break
+        last = now
+    return time.monotonic() - started
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def run_node(client: str, scenario: str, options: list[str]) -> Run:
+    done = subprocess.run(
+        ["node", "bench/upload.mjs", "--client", client, *options],
+        cwd=CLIENT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{client} upload ({scenario}) failed:\n{done.stdout}\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return Run(client, scenario, result["bytes"], result["seconds"], result["maxRssBytes"])
+
+
+def median_mbps(runs: list[Run], client: str, scenario: str) -> float:
+    return statistics.median(r.mbps for r in runs if r.client == client and r.scenario == scenario)
+
+
+def verdict(holds: bool) -> str:
+    return "holds" if holds else "MISSED"
+
+
+def report(
+    runs: list[Run], size: int, rounds: int, concurrency: int, part_size: int, args: Any
+) -> None:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    our_parts = max(1, math.ceil(size / part_size))
+    legacy_parts = max(1, math.ceil(size / LEGACY_PART_SIZE))
+    print(
+        f"Upload throughput: one {size // MiB} MiB file ({size:,} B) of random bytes on disk, "
+        f"{rounds} rounds, clients interleaved (order rotated each round); medians."
+    )
+    print(
+        f"Machine: {os.cpu_count()} cores; Node {node.stdout.strip()}; SeaweedFS on 127.0.0.1; "
+        "MB/s = 10^6 bytes/s."
+    )
+    print(
+        f"ours: {our_parts} parts of {part_size // MiB} MiB, {concurrency} at a time; "
+        f"1.1.0 client: {legacy_parts} parts of {LEGACY_PART_SIZE // MiB} MiB, one at a time; "
+        "raw PUT: the whole file in one presigned PUT."
+    )
+    cap = args.throttle_mbps
+    titles = {
+        "loopback": "1. Loopback: Node -> SeaweedFS (and Django) on 127.0.0.1",
+        "throttled": (
+            f"2. Through test_app/faultproxy.py: {cap:g} MB/s per TCP connection, "
+            f"+{args.latency_ms:g} ms round trip"
+        ),
+    }
+    for scenario in SCENARIOS:
+        print()
+        print(titles[scenario])
+        print(f"   {'client':15} {'median MB/s':>11}  {'each run, MB/s':32} {'peak RSS MiB':>12}")
+        for client in CLIENTS:
+            these = [r for r in runs if r.client == client and r.scenario == scenario]
+            each = ", ".join(f"{r.mbps:.1f}" for r in these)
+            rss_mib = max(r.max_rss_bytes for r in these) / MiB
+            print(
+                f"   {LABELS[client]:15} {median_mbps(runs, client, scenario):11.1f}  "
+                f"{each:32} {rss_mib:12.1f}"
+            )
+        raw = median_mbps(runs, "raw", scenario)
+        legacy = median_mbps(runs, "legacy", scenario)
+        ideal = min(concurrency, our_parts) * cap
+        for client in ("ours", "ours-http"):
+            mine = median_mbps(runs, client, scenario)
+            if scenario == "loopback":
+                print(
+                    f"   {LABELS[client]} / raw PUT = {mine / raw:.3f} (target >= "
+                    f"{TARGET_RAW_RATIO}: {verdict(mine / raw >= TARGET_RAW_RATIO)}); "
+                    f"{LABELS[client]} / 1.1.0 = {mine / legacy:.2f}"
+                )
+            else:
+                print(
+                    f"   {LABELS[client]} / 1.1.0 = {mine / legacy:.2f} (target >= "
+                    f"{TARGET_LEGACY_RATIO}: {verdict(mine / legacy >= TARGET_LEGACY_RATIO)}); "
+                    f"{LABELS[client]} / ideal = {mine / ideal:.3f} (target >= "
+                    f"{TARGET_IDEAL_RATIO}: {verdict(mine / ideal >= TARGET_IDEAL_RATIO)})"
+                )
+        if scenario == "throttled":
+            print(
+                f"   ideal for ours = min({concurrency} at a time, {our_parts} parts) x {cap:g} "
+                f"MB/s = {ideal:g} MB/s; raw PUT and 1.1.0 use one connection: at most {cap:g} MB/s"
+            )
+    print()
+    print(
+        "3. Peak RSS of the uploading Node process, all timed runs "
+        f"(target <= {TARGET_RSS // MiB} MiB)"
+    )
+    for client in CLIENTS:
+        peaks = [r.max_rss_bytes for r in runs if r.client == client]
+        peak = max(peaks)
+        target = f": {verdict(peak <= TARGET_RSS)}" if client in ("ours", "ours-http") else ""
+        print(
+            f"   {LABELS[client]:15} max {peak / MiB:6.1f} MiB, median "
+            f"{statistics.median(peaks) / MiB:6.1f} MiB{target}"
+        )
+    print()
+    print("Notes:")
+    print("  * Time runs from the upload call to its result inside the Node process: Node's own")
+    print("    start is left out; each client's calls to its Django (prepare/initialize, parts,")
+    print("    finalize) are in. Each upload is a fresh Node process; peak RSS is its ru_maxrss.")
+    print("  * One untimed warm-up upload per client on loopback comes first (page cache, store).")
+    print("  * After each run its objects are deleted and the store left to go idle (its")
+    print("    background work after a delete slowed whichever run came next).")
+    print("  * Both Djangos run Django's development server with a pool of reused threads")
+    print("    (_django_server.py), DEBUG off: a thread per connection would make every fresh")
+    print("    Node process pay django-storages' per-thread boto3 set-up (~100 ms).")
+    print("  * Node's own baseline RSS (an idle process with the file opened) is about 44 MiB.")
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so that the `with` blocks stop the servers.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (>= 3 for medians)")
+    parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--concurrency", type=int, default=4, help="ours: parts at once")
+    parser.add_argument("--throttle-mbps", type=float, default=20.0, help="per connection")
+    parser.add_argument("--latency-ms", type=float, default=40.0, help="added round trip")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise RuntimeError("node and npm are needed")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+    # test_app lives at the repository root, which is not on sys.path when a script is run.
+    sys.path.insert(1, str(REPO))
+    from s3_file_field.conf import DEFAULTS
+    from test_app.faultproxy import FaultProxy, Mode
+    from test_app.seaweedfs import SeaweedFS
+
+    part_size = int(DEFAULTS["S3FF_PART_SIZE"])  # test_app keeps the library's default
+    size = args.size_mib * MiB
+    legacy_python = ensure_legacy_venv(LEGACY_VENV)
+    legacy_module = ensure_npm_legacy()
+    build_client()
+    runs: list[Run] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="s3ff-throughput-") as tmp_name,
+        SeaweedFS(buckets=[BUCKET, MINIO_BUCKET, LEGACY_BUCKET]) as store,
+        FaultProxy(store.endpoint_url) as proxy,
+    ):
+        tmp = Path(tmp_name)
+        proxy.set_mode(
+            Mode(
+                name="throttle",
+                bytes_per_second=args.throttle_mbps * MB,
+                latency_ms=args.latency_ms,
+            )
+        )
+        endpoints = {"loopback": store.endpoint_url, "throttled": proxy.url}
+        direct = s3_client(store.endpoint_url)
+        assert store.process is not None
+        store_pid = store.process.pid
+        log(f"SeaweedFS at {store.endpoint_url}, throttling proxy at {proxy.url}")
+        data = tmp / "bench.bin"
+        write_random_file(data, size)
+        with (
+            django_server("ours-loopback", Path(sys.executable), "test_app.settings",
+                          ours_env(endpoints["loopback"], tmp / "ours-1.sqlite3"), [str(REPO)],
+                          tmp) as ours_loopback,
+            django_server("ours-throttled", Path(sys.executable), "test_app.settings",
+                          ours_env(endpoints["throttled"], tmp / "ours-2.sqlite3"), [str(REPO)],
+                          tmp) as ours_throttled,
+            django_server("legacy-loopback", legacy_python, "legacy_app.settings",
+                          legacy_env(endpoints["loopback"], tmp / "legacy-1.sqlite3"), [],
+                          tmp) as legacy_loopback,
+            django_server("legacy-throttled", legacy_python, "legacy_app.settings",
+                          legacy_env(endpoints["throttled"], tmp / "legacy-2.sqlite3"), [],
+                          tmp) as legacy_throttled,
+        ):  # fmt: skip
+            django = {
+                ("ours", "loopback"): ours_loopback,
+                ("ours", "throttled"): ours_throttled,
+                ("legacy", "loopback"): legacy_loopback,
+                ("legacy", "throttled"): legacy_throttled,
+            }
+            signers = {scenario: s3_client(url) for scenario, url in endpoints.items()}
+
+            def options(client: str, scenario: str) -> list[str]:
+                common = ["--file", str(data)]
+                if client == "raw":
+                    # ContentLength is signed, as the library signs it into its own URLs.
+                    url = signers[scenario].generate_presigned_url(
+                        "put_object",
+                        Params={"Bucket": BUCKET, "Key": "raw/bench.bin", "ContentLength": size},
+                        ExpiresIn=3600,
+                    )
+                    return [*common, "--url", url]
+                server = "ours" if client == "ours-http" else client
+                base = django[(server, scenario)] + "/api/s3-upload/"
+                if client in ("ours", "ours-http"):
+                    return [*common, "--base-url", base, "--field-id", FIELD_ID,
+                            "--concurrency", str(args.concurrency)]  # fmt: skip
+                return [*common, "--base-url", base, "--field-id", LEGACY_FIELD_ID,
+                        "--legacy-module", str(legacy_module)]  # fmt: skip
+
+            for client in CLIENTS:
+                warm = run_node(client, "loopback", options(client, "loopback"))
+                log(f"warm-up {LABELS[client]:15} loopback  {warm.mbps:7.1f} MB/s")
+                empty_buckets(direct)
+                settle(store_pid)
+            for round_number in range(args.rounds):
+                shift = round_number % len(CLIENTS)
+                order = CLIENTS[shift:] + CLIENTS[:shift]
+                for scenario in SCENARIOS:
+                    for client in order:
+                        run = run_node(client, scenario, options(client, scenario))
+                        runs.append(run)
+                        empty_buckets(direct)
+                        waited = settle(store_pid)
+                        log(
+                            f"round {round_number + 1} {LABELS[client]:15} {scenario:9} "
+                            f"{run.mbps:7.1f} MB/s  {run.seconds:6.2f} s  "
+                            f"RSS {run.max_rss_bytes / MiB:6.1f} MiB  (store idle after "
+                            f"{waited:.1f} s)"
+                        )
+    report(runs, size, args.rounds, args.concurrency, part_size, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+/**
+ * The client against the real stack: Django's upload API, SeaweedFS, and the
+ * fault proxy in front of SeaweedFS (see stack.ts). Run by
+ * tests/test_javascript_client.py, which afterwards checks the bucket itself.
+ *
+ * One file, so its tests run one after the other: they share the proxy's mode and counters.
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createFetchTransport,
+  MemoryResumeStore,
+  type PartTransport,
+  type RetryInfo,
+  type UploadProgress,
+} from '../../src/index.js';
+import {
+  answerOf,
+  eventually,
+  MiB,
+  makeFile,
+  postApi,
+  proxy,
+  readBack,
+  recordedClient,
+  removeFiles,
+  report,
+  stack,
+  sum,
+  writeReport,
+} from './stack.js';
+
+const { partSize, fieldId } = stack;
+// Real uploads of tens of MiB with retries: far above vitest's 5 s default.
+const slow = { timeout: 120_000 };
+
+/** Part numbers 1..count, as the proxy's counters name them. */
+function partNumbers(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => String(index + 1));
+}
+
+beforeEach(async () => {
+  await proxy.setMode({ mode: 'pass' });
+  await proxy.reset();
+});
+
+afterAll(async () => {
+  await proxy.setMode({ mode: 'pass' });
+  await writeReport();
+  await removeFiles();
+});
+
+describe('file sizes', () => {
+  it.each([
+    { label: '0 bytes', size: 0 },
+    { label: '1 byte', size: 1 },
+    { label: 'exactly one part', size: partSize },
+    { label: 'one part + 1 byte', size: partSize + 1 },
+    { label: 'many parts', size: 6 * partSize + 12_345 },
+  ])('uploads $label and reads the same bytes back', slow, async ({ size }) => {
+    const file = await makeFile(size);
+    const { client, calls } = recordedClient({ concurrency: 4 });
+    const progress: UploadProgress[] = [];
+
+    const result = await client.upload(file.blob, fieldId, {
+      fileName: file.name,
+      onProgress: (event) => progress.push(event),
+    });
+
+    expect(result.fileSize).toBe(size);
+    const prepared = answerOf(calls, 'upload-prepare/');
+    const partCount = Math.max(1, Math.ceil(size / partSize));
+    expect(prepared.part_count).toBe(partCount);
+    const stats = await proxy.stats();
+    if (size <= partSize) {
+      // One presigned PUT, no multipart upload.
+      expect(prepared.upload_id).toBeNull();
+      expect(stats.part_puts).toEqual({ '0': 1 });
+    } else {
+      expect(prepared.upload_id).toEqual(expect.any(String));
+      expect(Object.keys(stats.part_puts).sort()).toEqual(partNumbers(partCount).sort());
+      expect(Object.values(stats.part_puts).every((count) => count === 1)).toBe(true);
+      // Part URLs beyond upload-prepare/'s first batch come from upload-parts/.
+      const firstBatch = (prepared.parts as unknown[]).length;
+      if (firstBatch < partCount) expect(calls.some((c) => c.endpoint === 'upload-parts/')).toBe(true);
+    }
+    expect(progress.at(-1)).toMatchObject({ state: 'done', uploaded: size, total: size });
+
+    expect(await readBack(result.fieldValue)).toEqual({ size, sha256: file.sha256 });
+    report.completed.push({ objectKey: result.objectKey, size, sha256: file.sha256 });
+  });
+});
+
+describe('a store that fails 30 % of part PUTs (500s and connection resets)', () => {
+  it.each([
+    { label: 'a single PUT', size: 3 * MiB },
+    { label: 'a multipart upload', size: 8 * partSize + 4321 },
+  ])('completes $label with the same bytes', slow, async ({ size }) => {
+    const file = await makeFile(size);
+    // Seeded: the proxy's draws are the same on every run (this seed fails both cases, both ways).
+    await proxy.setMode({ mode: 'fail', rate: 0.3, seed: 14, kinds: ['500', 'reset'] });
+    const retries: RetryInfo[] = [];
+    const { client } = recordedClient({ retries: 10, onRetry: (info) => retries.push(info) });
+
+    const result = await client.upload(file.blob, fieldId, { fileName: file.name });
+
+    const stats = await proxy.stats();
+    await proxy.setMode({ mode: 'pass' });
+    const faults = sum(stats.faults);
+    expect(stats.faults['500']).toBeGreaterThan(0);
+    expect(stats.faults.reset).toBeGreaterThan(0);
+    // Every injected fault was seen by the client and retried, and nothing else was.
+    expect(retries.filter((retry) => retry.operation.startsWith('part ')).length).toBe(faults);
+    const partCount = Math.max(1, Math.ceil(size / partSize));
+    expect(sum(stats.part_puts)).toBe(partCount + faults);
+
+    expect(await readBack(result.fieldValue)).toEqual({ size, sha256: file.sha256 });
+    report.completed.push({ objectKey: result.objectKey, size, sha256: file.sha256 });
+  });
+});
+
+describe('abort', () => {
+  it('stops mid-upload and leaves no multipart upload behind', slow, async () => {
+    const file = await makeFile(6 * partSize);
+    // Parts of 5 MiB take ~0.25 s each: others are surely in flight when the first lands.
+    await proxy.setMode({ mode: 'throttle', bytes_per_second: 20e6 });
+    const controller = new AbortController();
+    const fetchTransport = createFetchTransport();
+    let landed = 0;
+    const transport: PartTransport = {
+      async put(request) {
+        const response = await fetchTransport.put(request);
+        if (response.status === 200 && ++landed === 1) controller.abort(new Error('cancelled by the test'));
+        return response;
+      },
+    };
+    const { client, calls } = recordedClient({ transport, concurrency: 2 });
+
+    await expect(
+      client.upload(file.blob, fieldId, { fileName: file.name, signal: controller.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError', code: 'aborted' });
+
+    const prepared = answerOf(calls, 'upload-prepare/');
+    expect(prepared.upload_id).toEqual(expect.any(String));
+    report.aborted.push({ objectKey: String(prepared.object_key), uploadId: String(prepared.upload_id) });
+    // upload-abort/ is sent without waiting for it: the store forgets the upload shortly after.
+    await eventually(async () => {
+      const status = await postApi('upload-status/', { upload_signature: prepared.upload_signature });
+      expect(status.status).toBe(400);
+      expect(JSON.stringify(status.json)).toMatch(/no such multipart upload/i);
+    });
+    expect(calls.filter((c) => c.endpoint === 'upload-abort/').map((c) => c.status)).toEqual([204]);
+    expect(calls.some((c) => c.endpoint === 'upload-finalize/')).toBe(false);
+    const stats = await proxy.stats();
+    expect(stats.operations.AbortMultipartUpload).toBe(1);
+    expect(sum(stats.part_puts)).toBeLessThan(6);
+  });
+});
+
+describe('resume', () => {
+  it('after a dropped connection, sends only the parts the store lacks', slow, async () => {
+    const partCount = 8;
+    const file = await makeFile((partCount - 1) * partSize + 99);
+    const resume = new MemoryResumeStore();
+
+    // First try: the network goes down for good once 3 parts have landed. One part at a
+    // time, so that no part is on its way when it does: a PUT the client gave up on after
+    // sending its last byte may still land in the store, and the held parts would be a race.
+    const fetchTransport = createFetchTransport();
+    let landed = 0;
+    const dropping: PartTransport = {
+      async put(request) {
+        if (landed >= 3) throw new TypeError('fetch failed (the test cut the network)');
+        const response = await fetchTransport.put(request);
+        if (response.status === 200) landed++;
+        return response;
+      },
+    };
+    const first = recordedClient({ transport: dropping, resume, retries: 1, concurrency: 1 });
+    await expect(first.client.upload(file.blob, fieldId, { fileName: file.name })).rejects.toMatchObject({
+      code: 'part',
+      status: 0,
+    });
+    // A transient failure of a resumable upload keeps its parts on the server.
+    expect(first.calls.some((c) => c.endpoint === 'upload-abort/')).toBe(false);
+    const prepared = answerOf(first.calls, 'upload-prepare/');
+    const status = await postApi('upload-status/', { upload_signature: prepared.upload_signature });
+    expect(status.status).toBe(200);
+    const held = (status.json as { parts: { part_number: number }[] }).parts.map((p) => String(p.part_number));
+    expect(held).toEqual(['1', '2', '3']);
+    const missing = partNumbers(partCount).slice(3);
+
+    // Second try, same file, same resume store, the network back.
+    await proxy.reset();
+    const second = recordedClient({ resume });
+    const result = await second.client.upload(file.blob, fieldId, { fileName: file.name });
+
+    const stats = await proxy.stats();
+    expect(Object.keys(stats.part_puts).sort()).toEqual(missing);
+    expect(Object.values(stats.part_puts).every((count) => count === 1)).toBe(true);
+    expect(second.calls.map((c) => c.endpoint)).not.toContain('upload-prepare/');
+    expect(second.calls[0]?.endpoint).toBe('upload-status/');
+    expect(result.objectKey).toBe(prepared.object_key);
+
+    expect(await readBack(result.fieldValue)).toEqual({ size: file.size, sha256: file.sha256 });
+    report.completed.push({ objectKey: result.objectKey, size: file.size, sha256: file.sha256 });
+  });
+});
