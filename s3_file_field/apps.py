@@ -9,8 +9,10 @@ class S3FileFieldConfig(AppConfig):
     def ready(self) -> None:
         from rest_framework.serializers import ModelSerializer
 
+        from . import checks
         from .fields import S3FileField
         from .rest_framework import S3FileSerializerField
 
         # Every ModelSerializer then maps S3FileField to the field that takes upload values.
         ModelSerializer.serializer_field_mapping[S3FileField] = S3FileSerializerField
+        checks.register()

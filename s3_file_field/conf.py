@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.module_loading import import_string
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -17,6 +21,8 @@ S3_MAX_PART_SIZE = 5 * GiB
 S3_MAX_PART_COUNT = 10_000
 S3_MAX_OBJECT_SIZE = 5 * TiB
 S3_MAX_KEY_BYTES = 1024
+# Signature Version 4 refuses presigned URLs that live longer than a week.
+SIGV4_MAX_EXPIRES = 7 * 24 * 3600
 
 DEFAULTS: dict[str, Any] = {
     # Files up to this size go up in one presigned PUT; larger ones in parts of this size
@@ -36,6 +42,12 @@ DEFAULTS: dict[str, Any] = {
     "S3FF_AUTHENTICATION_CLASSES": None,
     "S3FF_PERMISSION_CLASSES": None,
     "S3FF_THROTTLE_CLASSES": None,
+    # The origins (scheme://host[:port]) whose pages upload to the bucket, for the CORS check
+    # and `manage.py s3ff_cors`; None: CSRF_TRUSTED_ORIGINS and ALLOWED_HOSTS; []: no browser
+    # uploads, no CORS check.
+    "S3FF_CORS_ORIGINS": None,
+    # Whether the system checks reach the store (credentials, bucket, multipart right, CORS).
+    "S3FF_CHECK_STORAGE": True,
 }
 
 
@@ -65,3 +77,132 @@ def get_settings() -> Settings:
 def api_setting(name: str) -> Any:
     """One of the S3FF_*_CLASSES settings, or None for DRF's default."""
     return getattr(django_settings, name, DEFAULTS[name])
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    name: str
+    message: str
+    hint: str
+
+
+# An origin as browsers send it: a scheme, a host and maybe a port; no path, no trailing "/".
+# S3 allows one `*` in it ("https://*.example.com").
+_ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$")
+
+
+def is_origin(value: str) -> bool:
+    return value == "*" or (_ORIGIN.match(value) is not None and value.count("*") <= 1)
+
+
+def _int_problem(low: int, high: int | None) -> Callable[[str, Any], str | None]:
+    def problem(name: str, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{name} must be an int, not {type(value).__name__} ({value!r})."
+        if high is None and value < low:
+            return f"{name} is {value:,}; it must be at least {low:,}."
+        if high is not None and not low <= value <= high:
+            return f"{name} is {value:,}; it must be between {low:,} and {high:,}."
+        return None
+
+    return problem
+
+
+def _classes_problem(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        return f"{name} must be None or a list of dotted paths, not {value!r}."
+    for path in value:
+        if not isinstance(path, str):
+            return f"{name} must hold dotted paths (strings), not {path!r}."
+        try:
+            import_string(path)
+        except ImportError as error:
+            return f"{name}: {path!r} cannot be imported ({error})."
+    return None
+
+
+def _origins_problem(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        return f"{name} must be None or a list of origins, not {value!r}."
+    for origin in value:
+        if not isinstance(origin, str) or not is_origin(origin):
+            return (
+                f"{name}: {origin!r} is not an origin (scheme://host[:port], no path, no "
+                "trailing slash, at most one '*')."
+            )
+    return None
+
+
+def _bool_problem(name: str, value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"{name} must be True or False, not {value!r}."
+
+
+_VALIDATORS: dict[str, tuple[Callable[[str, Any], str | None], str]] = {
+    "S3FF_PART_SIZE": (
+        _int_problem(S3_MIN_PART_SIZE, S3_MAX_PART_SIZE),
+        "S3 parts are 5 MiB to 5 GiB, e.g. S3FF_PART_SIZE = 16 * 1024 * 1024.",
+    ),
+    "S3FF_PART_URL_BATCH": (
+        _int_problem(1, S3_MAX_PART_COUNT),
+        "A number of part URLs, e.g. S3FF_PART_URL_BATCH = 16.",
+    ),
+    "S3FF_MAX_PART_URLS_PER_REQUEST": (
+        _int_problem(1, S3_MAX_PART_COUNT),
+        "A number of part URLs, e.g. S3FF_MAX_PART_URLS_PER_REQUEST = 100.",
+    ),
+    "S3FF_PRESIGNED_URL_EXPIRES": (
+        _int_problem(1, SIGV4_MAX_EXPIRES),
+        "Seconds, at most 7 days (604,800) for Signature Version 4, e.g. 3600.",
+    ),
+    "S3FF_UPLOAD_SIGNATURE_MAX_AGE": (
+        _int_problem(1, None),
+        "Seconds, e.g. S3FF_UPLOAD_SIGNATURE_MAX_AGE = 24 * 3600.",
+    ),
+    "S3FF_FIELD_VALUE_MAX_AGE": (
+        _int_problem(1, None),
+        "Seconds, e.g. S3FF_FIELD_VALUE_MAX_AGE = 24 * 3600.",
+    ),
+    "S3FF_AUTHENTICATION_CLASSES": (
+        _classes_problem,
+        "None (DRF's defaults) or a list like "
+        "['rest_framework.authentication.SessionAuthentication'].",
+    ),
+    "S3FF_PERMISSION_CLASSES": (
+        _classes_problem,
+        "None (DRF's defaults) or a list like ['rest_framework.permissions.IsAuthenticated'].",
+    ),
+    "S3FF_THROTTLE_CLASSES": (
+        _classes_problem,
+        "None (DRF's defaults) or a list like ['rest_framework.throttling.UserRateThrottle'].",
+    ),
+    "S3FF_CORS_ORIGINS": (
+        _origins_problem,
+        "None, or a list like ['https://example.com', 'http://localhost:8000'].",
+    ),
+    "S3FF_CHECK_STORAGE": (_bool_problem, "True or False."),
+}
+
+
+def setting_problems() -> list[SettingProblem]:
+    """What is wrong with the values of the library's settings."""
+    problems = []
+    for name, (validate, hint) in _VALIDATORS.items():
+        message = validate(name, getattr(django_settings, name, DEFAULTS[name]))
+        if message:
+            problems.append(SettingProblem(name, message, hint))
+    return problems
+
+
+def unknown_settings() -> list[tuple[str, str | None]]:
+    """Settings named like the library's that it does not know, each with the closest known
+    name (a likely typo) or None."""
+    known = set(DEFAULTS)
+    return [
+        (name, next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None))
+        for name in sorted(dir(django_settings))
+        if name.startswith("S3FF_") and name not in known
+    ]

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 ACCESS_KEY = "s3ff-access-key"
 SECRET_KEY = "s3ff-secret-key"  # a throwaway credential of the local test server only
 REGION = "us-east-1"
+# An identity that may read and list but not write, given with `reader_identity=True`.
+READER_ACCESS_KEY = "s3ff-reader-key"
+READER_SECRET_KEY = "s3ff-reader-secret"  # likewise a throwaway of the local test server
 
 
 def free_port() -> int:
@@ -58,6 +61,11 @@ class SeaweedFS:
     s3_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     _owned_dir: tempfile.TemporaryDirectory[str] | None = None
+    # Comma-separated origins SeaweedFS answers CORS for where a bucket has no CORS
+    # configuration of its own; None keeps its default, any origin.
+    cors_allowed_origins: str | None = None
+    # Also accept READER_ACCESS_KEY, with the right to read and list only.
+    reader_identity: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -69,19 +77,24 @@ class SeaweedFS:
             self.data_dir = Path(self._owned_dir.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         identities = self.data_dir / "identities.json"
-        identities.write_text(
-            json.dumps(
+        accounts = [
+            {
+                "name": "s3ff",
+                "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+        if self.reader_identity:
+            accounts.append(
                 {
-                    "identities": [
-                        {
-                            "name": "s3ff",
-                            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
+                    "name": "s3ff-reader",
+                    "credentials": [
+                        {"accessKey": READER_ACCESS_KEY, "secretKey": READER_SECRET_KEY}
+                    ],
+                    "actions": ["Read", "List"],
                 }
             )
-        )
+        identities.write_text(json.dumps({"identities": accounts}))
         ports = {
             "s3.port": self.s3_port,
             "s3.port.grpc": free_port(),
@@ -108,6 +121,8 @@ class SeaweedFS:
             "-admin.ui=false",
             *(f"-{name}={port}" for name, port in ports.items()),
         ]
+        if self.cors_allowed_origins is not None:
+            args.append(f"-s3.allowedOrigins={self.cors_allowed_origins}")
         (self.data_dir / "data").mkdir(exist_ok=True)
         self.log_path = self.data_dir / "weed.log"
         with self.log_path.open("wb") as log:

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from xml.etree import ElementTree
 
 from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url
 from .base import (
+    CREDENTIALS_ERROR_CODES,
+    AccessDenied,
+    BucketNotFound,
+    CorsRule,
+    CredentialsRefused,
     InvalidParts,
+    NotSupported,
     PartReceipt,
+    PendingUpload,
     StorageError,
     StorageUnavailable,
+    StoredObject,
     StoredPart,
     UploadBackend,
     UploadNotFound,
@@ -21,22 +33,41 @@ from .base import (
 )
 
 try:
+    import urllib3
     import urllib3.exceptions
     from minio import Minio
     from minio.datatypes import Part
+    from minio.deleteobjects import DeleteObject
     from minio.error import InvalidResponseError, S3Error, ServerError
     from minio_storage.storage import MinioStorage
 except ImportError:  # pragma: no cover - django-minio-storage not installed
     MinioStorage = None  # type: ignore[assignment,misc]
 
+_Params = dict[str, str | list[str] | tuple[str]]
+S3_XML_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+# The minio SDK has no call for bucket CORS (MinIO itself has none), but the stores it is
+# pointed at often do; these are S3's element names.
+_CORS_LISTS = {
+    "AllowedOrigin": "allowed_origins",
+    "AllowedMethod": "allowed_methods",
+    "AllowedHeader": "allowed_headers",
+    "ExposeHeader": "expose_headers",
+}
+
 
 class MinioBackend(UploadBackend):
+    def __init__(self, storage: Storage, client: Minio | None = None) -> None:
+        super().__init__(storage)
+        self._client = client
+
     @classmethod
     def supports(cls, storage: Storage) -> bool:
         return MinioStorage is not None and isinstance(storage, MinioStorage)
 
     @property
     def client(self) -> Minio:
+        if self._client is not None:
+            return self._client
         return self.storage.client  # type: ignore[attr-defined,no-any-return]
 
     @property
@@ -150,8 +181,157 @@ class MinioBackend(UploadBackend):
         with _translated_errors():
             self.client.remove_object(self.bucket, self.bucket_key(name))
 
+    def with_timeout(self, seconds: float) -> MinioBackend:
+        # The same client (endpoint, credentials, region cache) over a pool that gives up after
+        # `seconds` and never retries; the storage's pool waits 5 minutes and retries 5 times.
+        client = copy.copy(self.client)
+        client._http = _quick_pool(self.client._http, seconds)
+        return MinioBackend(self.storage, client)
+
+    def storage_name(self, key: str) -> str | None:
+        return key if key and self.bucket_key(key) == key else None
+
+    def presigning_problem(self) -> str | None:
+        # This library signs minio URLs itself, always with Signature Version 4.
+        if self.presign_client._provider is None:
+            return "the minio client has no credentials to sign with"
+        return None
+
+    def check_bucket(self) -> None:
+        query: _Params = {"list-type": "2", "max-keys": "1", "prefix": self.key_prefix("")}
+        with _translated_errors():
+            self.client._execute("GET", self.bucket, query_params=query)
+
+    def get_cors_rules(self) -> list[CorsRule] | None:
+        try:
+            with _translated_errors():
+                response = self.client._execute("GET", self.bucket, query_params={"cors": ""})
+        except _NoCorsConfiguration:
+            return None
+        # The store's own answer to our signed request; expat refuses external entities.
+        root = ElementTree.fromstring(response.data)  # noqa: S314
+        return [_cors_rule(element) for element in root if _local(element.tag) == "CORSRule"]
+
+    def put_cors_rules(self, rules: Sequence[CorsRule]) -> None:
+        body = _cors_xml(rules)
+        headers: _Params = {
+            # S3 requires a checksum of a CORS configuration; MD5 is what every store accepts.
+            "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode(),  # noqa: S324
+            "Content-Type": "application/xml",
+        }
+        with _translated_errors():
+            self.client._execute(
+                "PUT", self.bucket, body=body, headers=headers, query_params={"cors": ""}
+            )
+
+    def list_objects(self, name_prefix: str) -> Iterator[StoredObject]:
+        with _translated_errors():
+            for item in self.client.list_objects(
+                self.bucket, prefix=self.key_prefix(name_prefix), recursive=True
+            ):
+                name = self.storage_name(str(item.object_name))
+                if name is not None and not item.is_dir and item.last_modified is not None:
+                    yield StoredObject(name, int(item.size or 0), item.last_modified)
+
+    def list_pending_uploads(self, name_prefix: str) -> Iterator[PendingUpload]:
+        key_marker: str | None = None
+        upload_id_marker: str | None = None
+        with _translated_errors():
+            while True:
+                page = self.client._list_multipart_uploads(
+                    self.bucket,
+                    prefix=self.key_prefix(name_prefix),
+                    key_marker=key_marker,
+                    upload_id_marker=upload_id_marker,
+                )
+                for upload in page.uploads:
+                    name = self.storage_name(upload.object_name)
+                    if name is not None and upload.upload_id and upload.initiated_time:
+                        yield PendingUpload(name, upload.upload_id, upload.initiated_time)
+                if not page.is_truncated or not page.uploads:
+                    return
+                # The SDK loses NextUploadIdMarker; S3 defines it as the page's last upload.
+                key_marker = page.next_key_marker or page.uploads[-1].object_name
+                upload_id_marker = page.uploads[-1].upload_id
+
+    def delete_objects(self, names: Sequence[str]) -> dict[str, str]:
+        by_key = {self.bucket_key(name): name for name in names}
+        failed: dict[str, str] = {}
+        with _translated_errors():
+            # The SDK sends batches of 1,000 and yields the errors lazily: read them all.
+            for error in self.client.remove_objects(
+                self.bucket, [DeleteObject(key) for key in by_key]
+            ):
+                key = str(error.name or "")
+                failed[by_key.get(key, key)] = f"{error.code}: {error.message or ''}"
+        return failed
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "backend": type(self.storage).__name__,
+            "endpoint": self.client._base_url._url.geturl(),
+            "bucket": self.bucket,
+        }
+
+
+def _quick_pool(pool: urllib3.PoolManager, seconds: float) -> urllib3.PoolManager:
+    """A pool like `pool` (TLS options, proxy) that waits at most `seconds` and never retries."""
+    options = {
+        name: value
+        for name, value in pool.connection_pool_kw.items()
+        if not name.startswith("_proxy")
+    }
+    options.update(timeout=urllib3.Timeout(connect=seconds, read=seconds), retries=False)
+    if isinstance(pool, urllib3.ProxyManager) and pool.proxy is not None:
+        return urllib3.ProxyManager(pool.proxy.url, proxy_headers=pool.proxy_headers, **options)
+    return urllib3.PoolManager(**options)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _cors_rule(element: ElementTree.Element) -> CorsRule:
+    lists: dict[str, list[str]] = {attribute: [] for attribute in _CORS_LISTS.values()}
+    rule_id: str | None = None
+    max_age: int | None = None
+    for child in element:
+        tag, text = _local(child.tag), (child.text or "").strip()
+        if tag in _CORS_LISTS:
+            lists[_CORS_LISTS[tag]].append(text)
+        elif tag == "ID":
+            rule_id = text or None
+        elif tag == "MaxAgeSeconds" and text.isdigit():
+            max_age = int(text)
+    return CorsRule(
+        allowed_origins=tuple(lists["allowed_origins"]),
+        allowed_methods=tuple(lists["allowed_methods"]),
+        allowed_headers=tuple(lists["allowed_headers"]),
+        expose_headers=tuple(lists["expose_headers"]),
+        max_age_seconds=max_age,
+        id=rule_id,
+    )
+
+
+def _cors_xml(rules: Sequence[CorsRule]) -> bytes:
+    root = ElementTree.Element("CORSConfiguration", xmlns=S3_XML_NAMESPACE)
+    for rule in rules:
+        element = ElementTree.SubElement(root, "CORSRule")
+        if rule.id:
+            ElementTree.SubElement(element, "ID").text = rule.id
+        for tag, attribute in _CORS_LISTS.items():
+            for value in getattr(rule, attribute):
+                ElementTree.SubElement(element, tag).text = value
+        if rule.max_age_seconds is not None:
+            ElementTree.SubElement(element, "MaxAgeSeconds").text = str(rule.max_age_seconds)
+    return bytes(ElementTree.tostring(root, encoding="utf-8", xml_declaration=True))
+
 
 class _ObjectMissing(StorageError):
+    pass
+
+
+class _NoCorsConfiguration(StorageError):
     pass
 
 
@@ -162,6 +342,12 @@ _CODE_TO_ERROR: dict[str, type[StorageError]] = {
     "EntityTooSmall": InvalidParts,
     "NoSuchKey": _ObjectMissing,
     "ResourceNotFound": _ObjectMissing,
+    "NoSuchBucket": BucketNotFound,
+    "AccessDenied": AccessDenied,
+    "NoSuchCORSConfiguration": _NoCorsConfiguration,
+    # Checked before the status: a 501 means "not here", not "try again later".
+    "NotImplemented": NotSupported,
+    **dict.fromkeys(CREDENTIALS_ERROR_CODES, CredentialsRefused),
 }
 
 

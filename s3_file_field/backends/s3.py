@@ -5,14 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.core.files.storage import Storage
 
 from .base import (
+    CREDENTIALS_ERROR_CODES,
+    AccessDenied,
+    BucketNotFound,
+    CorsRule,
+    CredentialsRefused,
     InvalidParts,
+    NotSupported,
     PartReceipt,
+    PendingUpload,
     StorageError,
     StorageUnavailable,
+    StoredObject,
     StoredPart,
     UploadBackend,
     UploadNotFound,
@@ -20,7 +29,14 @@ from .base import (
 )
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.config import Config
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        HTTPClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from storages.backends.s3 import S3Storage
     from storages.utils import clean_name
@@ -31,13 +47,23 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
+# S3 refuses a DeleteObjects request of more keys than this.
+DELETE_BATCH = 1000
+
+
 class S3Backend(UploadBackend):
+    def __init__(self, storage: Storage, client: S3Client | None = None) -> None:
+        super().__init__(storage)
+        self._client = client
+
     @classmethod
     def supports(cls, storage: Storage) -> bool:
         return S3Storage is not None and isinstance(storage, S3Storage)
 
     @property
     def client(self) -> S3Client:
+        if self._client is not None:
+            return self._client
         # The storage keeps one boto3 resource per thread; its client is reused, never rebuilt.
         client: S3Client = self.storage.connection.meta.client  # type: ignore[attr-defined]
         return client
@@ -136,8 +162,117 @@ class S3Backend(UploadBackend):
         with _translated_errors():
             self.client.delete_object(Bucket=self.bucket, Key=self.bucket_key(name))
 
+    def with_timeout(self, seconds: float) -> S3Backend:
+        storage: Any = self.storage
+        # Built as the storage builds its own client (session, endpoint, client settings), not
+        # that client itself: its timeouts (60 s) and retries suit uploads, not a quick check.
+        config = storage.client_config.merge(
+            Config(
+                connect_timeout=seconds,
+                read_timeout=seconds,
+                retries={"total_max_attempts": 1},
+            )
+        )
+        client = storage._create_session().client(
+            "s3",
+            region_name=storage.region_name,
+            use_ssl=storage.use_ssl,
+            endpoint_url=storage.endpoint_url,
+            config=config,
+            verify=storage.verify,
+        )
+        return S3Backend(self.storage, client)
+
+    def storage_name(self, key: str) -> str | None:
+        location = str(self.storage.location).strip("/")  # type: ignore[attr-defined]
+        if location:
+            if not key.startswith(location + "/"):
+                return None
+            name = key[len(location) + 1 :]
+        else:
+            name = key
+        return name if name and self.bucket_key(name) == key else None
+
+    def presigning_problem(self) -> str | None:
+        url = self.presign_put("s3ff-signature-check", 0, "application/octet-stream", 60)
+        query = parse_qs(urlsplit(url).query)
+        if query.get("X-Amz-Algorithm") == ["AWS4-HMAC-SHA256"]:
+            return None
+        if "Signature" in query:
+            return (
+                "it signs URLs with Signature Version 2, which does not sign Content-Length "
+                "(the store would accept a file of any size) and which AWS has deprecated"
+            )
+        return "its URLs carry no Signature Version 4 signature"
+
+    def check_bucket(self) -> None:
+        # ListObjectsV2 rather than HeadBucket: a refused HEAD has no body, so it cannot tell
+        # a wrong key from missing rights.
+        with _translated_errors():
+            self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1, Prefix=self.key_prefix(""))
+
+    def get_cors_rules(self) -> list[CorsRule] | None:
+        try:
+            with _translated_errors():
+                response = self.client.get_bucket_cors(Bucket=self.bucket)
+        except _NoCorsConfiguration:
+            return None
+        return [CorsRule.from_s3(rule) for rule in response.get("CORSRules", [])]
+
+    def put_cors_rules(self, rules: Sequence[CorsRule]) -> None:
+        with _translated_errors():
+            self.client.put_bucket_cors(
+                Bucket=self.bucket,
+                CORSConfiguration={"CORSRules": [rule.as_s3() for rule in rules]},  # type: ignore[misc]
+            )
+
+    def list_objects(self, name_prefix: str) -> Iterator[StoredObject]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with _translated_errors():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key_prefix(name_prefix)):
+                for item in page.get("Contents", []):
+                    name = self.storage_name(item["Key"])
+                    if name is not None:
+                        yield StoredObject(name, int(item["Size"]), item["LastModified"])
+
+    def list_pending_uploads(self, name_prefix: str) -> Iterator[PendingUpload]:
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with _translated_errors():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key_prefix(name_prefix)):
+                for upload in page.get("Uploads", []):
+                    name = self.storage_name(upload["Key"])
+                    if name is not None:
+                        yield PendingUpload(name, upload["UploadId"], upload["Initiated"])
+
+    def delete_objects(self, names: Sequence[str]) -> dict[str, str]:
+        failed: dict[str, str] = {}
+        for start in range(0, len(names), DELETE_BATCH):
+            by_key = {self.bucket_key(name): name for name in names[start : start + DELETE_BATCH]}
+            with _translated_errors():
+                response = self.client.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": key} for key in by_key], "Quiet": True},
+                )
+            for error in response.get("Errors", []):
+                name = by_key.get(error.get("Key", ""), error.get("Key", ""))
+                failed[name] = f"{error.get('Code', '')}: {error.get('Message', '')}"
+        return failed
+
+    def describe(self) -> dict[str, str]:
+        storage: Any = self.storage
+        return {
+            "backend": type(storage).__name__,
+            "endpoint": storage.endpoint_url
+            or f"AWS S3 ({storage.region_name or 'default region'})",
+            "bucket": self.bucket,
+        }
+
 
 class _ObjectMissing(StorageError):
+    pass
+
+
+class _NoCorsConfiguration(StorageError):
     pass
 
 
@@ -148,6 +283,12 @@ _CODE_TO_ERROR: dict[str, Callable[[str], StorageError]] = {
     "EntityTooSmall": InvalidParts,
     "NoSuchKey": _ObjectMissing,
     "404": _ObjectMissing,
+    "NoSuchBucket": BucketNotFound,
+    "AccessDenied": AccessDenied,
+    "NoSuchCORSConfiguration": _NoCorsConfiguration,
+    # Checked before the status: a 501 means "not here", not "try again later".
+    "NotImplemented": NotSupported,
+    **dict.fromkeys(CREDENTIALS_ERROR_CODES, CredentialsRefused),
 }
 
 
@@ -168,5 +309,7 @@ def _translated_errors() -> Iterator[None]:
         raise StorageError(message) from error
     except (HTTPClientError, BotoConnectionError) as error:
         raise StorageUnavailable(str(error)) from error
+    except (NoCredentialsError, PartialCredentialsError) as error:
+        raise CredentialsRefused(str(error)) from error
     except BotoCoreError as error:
         raise StorageError(str(error)) from error

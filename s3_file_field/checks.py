@@ -1,0 +1,559 @@
+"""System checks: `manage.py check` finds what would make uploads fail in the browser.
+
+The configuration checks need no network. The store checks (`S3FF_CHECK_STORAGE`) send a few
+small requests per bucket, with short timeouts and one overall deadline, from daemon threads: a
+store that is down or a host that never answers costs at most `STORE_CHECK_DEADLINE` seconds.
+The deploy check runs with `check --deploy`. Every message is tagged `s3_file_field`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core import checks
+from django.http import HttpRequest
+from rest_framework import exceptions
+
+from .backends.base import (
+    AccessDenied,
+    BucketNotFound,
+    CorsRule,
+    CredentialsRefused,
+    NotSupported,
+    StorageError,
+    StorageUnavailable,
+    UploadBackend,
+)
+from .conf import DEFAULTS, setting_problems, unknown_settings
+from .fields import S3FileField
+from .registry import iter_fields
+from .widgets import upload_api_base_url
+
+TAG = "s3_file_field"
+# Per request of a store check, and for all of them together.
+PROBE_TIMEOUT = 2.0
+STORE_CHECK_DEADLINE = 4.0
+# The rule `manage.py s3ff_cors --apply` writes carries this ID, so that it can be replaced
+# without touching the bucket's other rules.
+CORS_RULE_ID = "s3-file-field"
+# What the widget and the TypeScript client send with a part's PUT, besides what browsers add.
+CORS_REQUEST_HEADERS = ("Content-Type",)
+CORS_MAX_AGE = 3600
+# Origins guessed for hosts that only a development server serves (runserver's default port).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+DEV_SERVER_PORT = 8000
+# Django's test client's host: never a browser's.
+TEST_CLIENT_HOST = "testserver"
+LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
+
+
+def register() -> None:
+    checks.register(check_settings, TAG)
+    checks.register(check_project, TAG)
+    checks.register(check_signing, TAG)
+    checks.register(check_store, TAG)
+    checks.register(check_deploy, TAG, deploy=True)
+
+
+# The storages behind the fields.
+
+
+@dataclass
+class StorageGroup:
+    """One bucket (as one storage reaches it) and the fields that upload to it."""
+
+    backend: UploadBackend
+    fields: list[S3FileField]
+
+    @property
+    def label(self) -> str:
+        where = self.backend.describe()
+        return f"bucket '{where['bucket']}' ({where['backend']} at {where['endpoint']})"
+
+    @property
+    def field_ids(self) -> str:
+        ids = [field.id for field in self.fields]
+        return ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+
+
+def storage_groups(app_configs: Sequence[AppConfig] | None = None) -> list[StorageGroup]:
+    """The supported storages of the installed `S3FileField`s, one group per bucket."""
+    groups: dict[tuple[tuple[str, str], ...], StorageGroup] = {}
+    for field in iter_fields():
+        if app_configs is not None and field.model._meta.app_config not in app_configs:
+            continue
+        backend = field.upload_backend
+        if backend is None:
+            continue
+        # Fields whose storages are distinct objects for the same bucket and location (a
+        # storage callable makes one per field) share one group.
+        key = (*sorted(backend.describe().items()), ("location", backend.key_prefix("")))
+        if key in groups:
+            groups[key].fields.append(field)
+        else:
+            groups[key] = StorageGroup(backend, [field])
+    return list(groups.values())
+
+
+# CORS: which origins, and whether the bucket's rules let them upload.
+
+
+@dataclass(frozen=True)
+class SiteOrigins:
+    origins: tuple[str, ...]
+    # The settings they come from, for messages.
+    source: str
+    # From S3FF_CORS_ORIGINS: `[]` there means "no browser uploads".
+    explicit: bool
+
+    @property
+    def browser_uploads(self) -> bool:
+        return bool(self.origins) or not self.explicit
+
+
+def _origins_from_hosts(hosts: Sequence[str]) -> list[str]:
+    origins = []
+    for entry in hosts:
+        host = entry.strip().lower()
+        if host in ("", "*", TEST_CLIENT_HOST):
+            continue
+        if host.lstrip(".") in LOOPBACK_HOSTS or host.endswith(".localhost"):
+            origins.append(f"http://{host.lstrip('.')}:{DEV_SERVER_PORT}")
+        elif host.startswith("."):
+            # Django's ".example.com" is the domain and all its subdomains.
+            origins += [f"https://{host[1:]}", f"https://*{host}"]
+        else:
+            origins.append(f"https://{host}")
+    return origins
+
+
+def site_origins() -> SiteOrigins:
+    """The origins whose pages upload: S3FF_CORS_ORIGINS, else CSRF_TRUSTED_ORIGINS and
+    origins guessed from ALLOWED_HOSTS (https, or http on runserver's port for loopback)."""
+    configured = getattr(settings, "S3FF_CORS_ORIGINS", DEFAULTS["S3FF_CORS_ORIGINS"])
+    if isinstance(configured, str):
+        configured = [configured]  # E004 reports it; meanwhile read it as meant
+    if configured is not None:
+        return SiteOrigins(tuple(configured), "S3FF_CORS_ORIGINS", explicit=True)
+    hosts = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not hosts:
+        # What Django itself accepts then.
+        hosts = [".localhost", "127.0.0.1", "[::1]"]
+    origins = [origin.rstrip("/") for origin in settings.CSRF_TRUSTED_ORIGINS]
+    origins += _origins_from_hosts(hosts)
+    return SiteOrigins(
+        tuple(dict.fromkeys(origins)), "CSRF_TRUSTED_ORIGINS and ALLOWED_HOSTS", explicit=False
+    )
+
+
+@dataclass(frozen=True)
+class CorsReport:
+    """Origins that cannot upload. None stands for "any origin", when none is known."""
+
+    blocked: tuple[str | None, ...]
+    etag_hidden: tuple[str | None, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocked and not self.etag_hidden
+
+
+def evaluate_cors(rules: Sequence[CorsRule] | None, origins: Sequence[str]) -> CorsReport:
+    """What a browser at each origin meets, with S3's rule: the first matching rule wins.
+
+    The preflight of a part's PUT needs a rule for the origin, `PUT` and the request headers;
+    the PUT's response then carries the headers exposed by the first rule for origin and
+    method, and the client must read `ETag` there.
+    """
+    blocked: list[str | None] = []
+    hidden: list[str | None] = []
+    targets: list[str | None] = [*origins] or [None]
+    for origin in targets:
+        preflight = next(
+            (rule for rule in rules or () if rule.answers(origin, "PUT", CORS_REQUEST_HEADERS)),
+            None,
+        )
+        if preflight is None:
+            blocked.append(origin)
+            continue
+        actual = next(rule for rule in rules or () if rule.answers(origin, "PUT", ()))
+        if not actual.exposes("ETag"):
+            hidden.append(origin)
+    return CorsReport(tuple(blocked), tuple(hidden))
+
+
+def recommended_rule(origins: Sequence[str]) -> CorsRule:
+    """The smallest rule that lets `origins` upload: PUT, Content-Type, ETag readable."""
+    return CorsRule(
+        allowed_origins=tuple(origins),
+        allowed_methods=("PUT",),
+        allowed_headers=CORS_REQUEST_HEADERS,
+        expose_headers=("ETag",),
+        max_age_seconds=CORS_MAX_AGE,
+        id=CORS_RULE_ID,
+    )
+
+
+def rules_with_recommended(
+    current: Sequence[CorsRule] | None, origins: Sequence[str]
+) -> list[CorsRule]:
+    """The bucket's rules with ours first (S3 uses the first match) and its others kept."""
+    return [recommended_rule(origins), *(r for r in current or () if r.id != CORS_RULE_ID)]
+
+
+def _origin_list(origins: Sequence[str | None]) -> str:
+    return ", ".join(origin or "any origin" for origin in origins)
+
+
+def _rule_json(origins: Sequence[str]) -> str:
+    rule = recommended_rule(origins or ["https://www.example.com"])
+    return json.dumps(rule.as_s3(), separators=(", ", ": "))
+
+
+def cors_messages(
+    group: StorageGroup, rules: list[CorsRule] | None, site: SiteOrigins
+) -> list[checks.CheckMessage]:
+    report = evaluate_cors(rules, site.origins)
+    fix = (
+        f"Run `manage.py s3ff_cors --apply` to add this rule ahead of the bucket's others, "
+        f"or add it yourself: {_rule_json(site.origins)}"
+    )
+    if not site.origins:
+        fix += (
+            f". No origin could be derived from {site.source}: set S3FF_CORS_ORIGINS to the "
+            "origins of your pages."
+        )
+    messages: list[checks.CheckMessage] = []
+    if report.blocked:
+        who = _origin_list(report.blocked)
+        what = (
+            "The bucket has no CORS configuration"
+            if rules is None
+            else f"No CORS rule of the bucket lets {who} send a PUT with a Content-Type header"
+        )
+        messages.append(
+            checks.Warning(
+                f"{what}: browsers at {who} cannot upload to it (origins from {site.source}).",
+                hint=fix,
+                obj=group.label,
+                id="s3_file_field.W013",
+            )
+        )
+    if report.etag_hidden:
+        messages.append(
+            checks.Warning(
+                f"The bucket's CORS rule for PUT from {_origin_list(report.etag_hidden)} does "
+                "not expose the ETag header: browsers cannot read the parts' ETags, so "
+                "uploads larger than one part cannot be finished.",
+                hint=f'Add "ETag" to that rule\'s ExposeHeaders. {fix}',
+                obj=group.label,
+                id="s3_file_field.W014",
+            )
+        )
+    return messages
+
+
+# Configuration checks, without network.
+
+
+def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = [
+        checks.Error(problem.message, hint=problem.hint, id="s3_file_field.E004")
+        for problem in setting_problems()
+    ]
+    for name, suggestion in unknown_settings():
+        hint = (
+            f"Did you mean {suggestion}?"
+            if suggestion
+            else "See the settings table in s3-file-field's README."
+        )
+        messages.append(
+            checks.Warning(
+                f"{name} is not a setting of s3-file-field: it has no effect.",
+                hint=hint,
+                id="s3_file_field.W005",
+            )
+        )
+    return messages
+
+
+def check_project(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    groups = storage_groups(app_configs)
+    if not groups:
+        return []
+    if upload_api_base_url() is None:
+        fields = ", ".join(group.field_ids for group in groups)
+        return [
+            checks.Warning(
+                "The upload API (s3_file_field.urls) is not in the URLconf: files of "
+                f"{fields} are not uploaded to the bucket directly but through Django.",
+                hint='Add path("api/s3-upload/", include("s3_file_field.urls")) to '
+                "urlpatterns, not inside another namespace.",
+                id="s3_file_field.W006",
+            )
+        ]
+    if not apps.is_installed("rest_framework"):
+        return [
+            checks.Warning(
+                "'rest_framework' is not in INSTALLED_APPS: the upload API (Django REST "
+                "framework views) answers, but DRF's messages are not translated.",
+                hint="Add 'rest_framework' to INSTALLED_APPS.",
+                id="s3_file_field.W008",
+            )
+        ]
+    return []
+
+
+def check_signing(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for group in storage_groups(app_configs):
+        try:
+            problem = group.backend.presigning_problem()
+        except StorageError as error:
+            problem = f"it cannot sign at all ({error})"
+        if problem:
+            messages.append(
+                checks.Error(
+                    f"The storage cannot presign uploads with Signature Version 4: {problem}.",
+                    hint="For S3Storage set AWS_S3_SIGNATURE_VERSION = 's3v4' (or the storage "
+                    "option signature_version='s3v4'); give the storage credentials to sign "
+                    "with.",
+                    obj=group.label,
+                    id="s3_file_field.E007",
+                )
+            )
+    return messages
+
+
+# Store checks.
+
+_CREDENTIALS_HINT = (
+    "Check the access key, secret key, session token and region the storage uses "
+    "(AWS_S3_ACCESS_KEY_ID, AWS_S3_SECRET_ACCESS_KEY... for S3Storage; the Minio client's "
+    "for MinioStorage)."
+)
+_MULTIPART_HINT = (
+    "Files larger than S3FF_PART_SIZE go up in parts: grant s3:PutObject (it covers "
+    "CreateMultipartUpload, UploadPart and CompleteMultipartUpload), s3:AbortMultipartUpload "
+    "and s3:ListMultipartUploadParts on the keys the fields write to."
+)
+_UNREACHABLE_HINT = (
+    "Check the storage's endpoint and that the store runs. Where it cannot be reached on "
+    "purpose (a CI job that only migrates...), set S3FF_CHECK_STORAGE = False."
+)
+
+
+def _unreachable(group: StorageGroup, reason: str) -> checks.CheckMessage:
+    return checks.Warning(
+        f"The store could not be checked: {reason}",
+        hint=_UNREACHABLE_HINT,
+        obj=group.label,
+        id="s3_file_field.W009",
+    )
+
+
+def _probe_name(field: S3FileField) -> str:
+    """A fresh name where the field itself writes, so that rights limited to its prefix are
+    what is probed; a leftover is an old unfinished upload that `s3ff_cleanup` aborts."""
+    try:
+        return field.generate_filename(None, "s3ff-check-probe")  # type: ignore[arg-type]
+    except Exception:  # a callable upload_to that needs an instance
+        return S3FileField.uuid_prefix_filename(None, "s3ff-check-probe")
+
+
+def _refusal(group: StorageGroup, error: StorageError) -> checks.CheckMessage | None:
+    """The message for a store that refuses the credentials or has no such bucket."""
+    if isinstance(error, CredentialsRefused):
+        return checks.Error(
+            f"The store refused the credentials: {error}",
+            hint=_CREDENTIALS_HINT,
+            obj=group.label,
+            id="s3_file_field.E010",
+        )
+    if isinstance(error, BucketNotFound):
+        return checks.Error(
+            f"The bucket does not exist: {error}",
+            hint="Create the bucket, or correct the storage's bucket name "
+            "(AWS_STORAGE_BUCKET_NAME, or the storage's bucket_name option).",
+            obj=group.label,
+            id="s3_file_field.E011",
+        )
+    return None
+
+
+def probe_store(group: StorageGroup, site: SiteOrigins) -> list[checks.CheckMessage]:
+    """Credentials, bucket, multipart right and CORS of one bucket, with short timeouts."""
+    backend = group.backend.with_timeout(PROBE_TIMEOUT)
+    try:
+        backend.check_bucket()
+    except AccessDenied:
+        pass  # Listing is not needed to upload; the multipart probe below tells the rest.
+    except StorageUnavailable as error:
+        return [_unreachable(group, str(error))]
+    except StorageError as error:
+        refusal = _refusal(group, error)
+        return [refusal or _unreachable(group, f"it answered with an error: {error}")]
+
+    messages: list[checks.CheckMessage] = []
+    name = _probe_name(group.fields[0])
+    try:
+        upload_id = backend.create_multipart_upload(name, "application/octet-stream")
+    except AccessDenied as error:
+        messages.append(
+            checks.Error(
+                f"The credentials may not start a multipart upload: {error}",
+                hint=_MULTIPART_HINT,
+                obj=group.label,
+                id="s3_file_field.E012",
+            )
+        )
+    except StorageError as error:
+        # Where listing was denied, the bucket or the credentials show their problem here.
+        refusal = _refusal(group, error)
+        return [refusal or _unreachable(group, f"starting a multipart upload failed: {error}")]
+    else:
+        try:
+            backend.abort_multipart_upload(name, upload_id)
+        except StorageError as error:
+            messages.append(
+                checks.Error(
+                    f"The credentials may start a multipart upload but not abort it: {error}",
+                    hint=_MULTIPART_HINT,
+                    obj=group.label,
+                    id="s3_file_field.E012",
+                )
+            )
+
+    if not site.browser_uploads:
+        return messages
+    try:
+        rules = backend.get_cors_rules()
+    except (NotSupported, AccessDenied) as error:
+        messages.append(
+            checks.Info(
+                f"The bucket's CORS configuration cannot be read ({error}), so whether "
+                f"browsers at {_origin_list(site.origins or [None])} may upload is unknown.",
+                hint="Stores without per-bucket CORS (MinIO) apply a server-wide setting "
+                "(MinIO: MINIO_API_CORS_ALLOW_ORIGIN): make sure it lets these origins PUT and "
+                "exposes ETag. Otherwise grant s3:GetBucketCORS to check.",
+                obj=group.label,
+                id="s3_file_field.I015",
+            )
+        )
+        return messages
+    except StorageError as error:
+        messages.append(_unreachable(group, f"reading the CORS configuration failed: {error}"))
+        return messages
+    return messages + cors_messages(group, rules, site)
+
+
+def run_with_deadline(
+    jobs: Sequence[Callable[[], list[checks.CheckMessage]]], deadline: float
+) -> list[list[checks.CheckMessage] | None]:
+    """Run the jobs in parallel daemon threads; None for each one unfinished at the deadline.
+
+    Daemon threads, because a job can hang where no timeout reaches (a DNS lookup): the check
+    returns anyway, and the process may exit without waiting for them.
+    """
+    results: list[list[checks.CheckMessage] | None] = [None] * len(jobs)
+
+    def run(index: int, job: Callable[[], list[checks.CheckMessage]]) -> None:
+        results[index] = job()
+
+    threads = [
+        threading.Thread(target=run, args=(i, job), name="s3ff-store-check", daemon=True)
+        for i, job in enumerate(jobs)
+    ]
+    end = time.monotonic() + deadline
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return results
+
+
+def check_store(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    if not getattr(settings, "S3FF_CHECK_STORAGE", DEFAULTS["S3FF_CHECK_STORAGE"]):
+        return []
+    groups = storage_groups(app_configs)
+    site = site_origins()
+
+    def job(group: StorageGroup) -> Callable[[], list[checks.CheckMessage]]:
+        def probe() -> list[checks.CheckMessage]:
+            try:
+                return probe_store(group, site)
+            except Exception as error:  # a check reports; it never crashes
+                return [_unreachable(group, f"{type(error).__name__}: {error}")]
+
+        return probe
+
+    messages: list[checks.CheckMessage] = []
+    for group, result in zip(
+        groups, run_with_deadline([job(g) for g in groups], STORE_CHECK_DEADLINE), strict=True
+    ):
+        if result is None:
+            result = [_unreachable(group, f"no answer within {STORE_CHECK_DEADLINE:g} s.")]
+        messages += result
+    return messages
+
+
+# The deploy check.
+
+
+def anonymous_may_upload() -> bool:
+    """Whether the upload API's authentication and permission classes let a request without
+    credentials prepare an upload. False when a class cannot be asked that way."""
+    from .views import PrepareView
+
+    if LOGIN_REQUIRED_MIDDLEWARE in settings.MIDDLEWARE:
+        return False
+    http_request = HttpRequest()
+    http_request.method = "POST"
+    view = PrepareView()
+    view.args, view.kwargs = (), {}
+    try:
+        request = view.initialize_request(http_request)
+        view.request = request
+        view.check_permissions(request)
+    except (exceptions.PermissionDenied, exceptions.NotAuthenticated):
+        return False
+    except Exception:  # a custom class that needs a real request
+        return False
+    return True
+
+
+def check_deploy(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    if upload_api_base_url() is None:
+        return []
+    unlimited = [
+        field.id
+        for group in storage_groups(app_configs)
+        for field in group.fields
+        if field.max_size is None
+    ]
+    if not unlimited or not anonymous_may_upload():
+        return []
+    return [
+        checks.Warning(
+            "Anyone, without logging in, may upload to fields without a max_size: "
+            f"{', '.join(unlimited)}. Your bucket (and bill) is open to any file of up to 5 TiB.",
+            hint="Set S3FF_PERMISSION_CLASSES = ['rest_framework.permissions.IsAuthenticated'] "
+            "(or another permission class), and give each S3FileField a max_size.",
+            id="s3_file_field.W016",
+        )
+    ]

@@ -1,0 +1,545 @@
+"""The system checks, each against a real misconfiguration of a real SeaweedFS where it needs one."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+import types
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core import checks as django_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+from django.urls import include, path
+from minio import Minio
+from minio_storage.storage import MinioStorage
+from storages.backends.s3 import S3Storage
+
+from s3_file_field import checks
+from s3_file_field.backends import get_backend
+from s3_file_field.backends.base import CorsRule, NotSupported
+from s3_file_field.backends.s3 import S3Backend
+from s3_file_field.registry import iter_fields
+from test_app.seaweedfs import (
+    ACCESS_KEY,
+    READER_ACCESS_KEY,
+    READER_SECRET_KEY,
+    REGION,
+    SECRET_KEY,
+    SeaweedFS,
+)
+
+BUCKET = "s3ff-checks"
+ORIGIN = "https://app.example"
+GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), ("Content-Type",), ("ETag",))
+
+
+def s3_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY, **options):
+    options.setdefault("signature_version", "s3v4")
+    return S3Storage(
+        bucket_name=bucket,
+        endpoint_url=endpoint,
+        access_key=access_key,
+        secret_key=secret,
+        region_name=REGION,
+        addressing_style="path",
+        **options,
+    )
+
+
+def minio_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY):
+    client = Minio(
+        urlsplit(endpoint).netloc,
+        access_key=access_key,
+        secret_key=secret,
+        secure=False,
+        region=REGION,
+    )
+    return MinioStorage(client, bucket, assume_bucket_exists=True)
+
+
+FAMILIES = {"s3storage": s3_storage, "miniostorage": minio_storage}
+
+
+@pytest.fixture(scope="module")
+def store():
+    """A store of our own: its CORS is changed here, and it refuses CORS by default."""
+    with SeaweedFS(
+        buckets=[BUCKET], cors_allowed_origins="http://nowhere.invalid", reader_identity=True
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stopped_endpoint():
+    """The address of a store that ran and was stopped."""
+    server = SeaweedFS(buckets=["s3ff-stopped"])
+    server.start()
+    endpoint = server.endpoint_url
+    server.stop()
+    return endpoint
+
+
+@pytest.fixture
+def silent_endpoint():
+    """A port that accepts connections (into the listen backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def make_storage(request):
+    return FAMILIES[request.param]
+
+
+@pytest.fixture
+def all_fields_on(monkeypatch):
+    """Put every S3FileField on one storage, so that the checks see one bucket only."""
+
+    def use(storage):
+        for field in iter_fields():
+            monkeypatch.setattr(field, "storage", storage)
+        return storage
+
+    return use
+
+
+@pytest.fixture
+def cors(store):
+    """Set the bucket's CORS rules for a test, and remove them after."""
+    backend = S3Backend(s3_storage(store.endpoint_url))
+
+    def put(*rules):
+        backend.put_cors_rules(list(rules))
+
+    yield put
+    backend.client.delete_bucket_cors(Bucket=BUCKET)
+
+
+def ids(messages):
+    return [message.id for message in messages]
+
+
+# Settings.
+
+
+def test_the_test_settings_pass():
+    assert checks.check_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("S3FF_PART_SIZE", 1024 * 1024, "between 5,242,880 and 5,368,709,120"),
+        ("S3FF_PART_SIZE", 6 * 1024**3, "between 5,242,880"),
+        ("S3FF_PART_SIZE", "16777216", "must be an int, not str"),
+        ("S3FF_PART_URL_BATCH", 0, "between 1 and 10,000"),
+        ("S3FF_MAX_PART_URLS_PER_REQUEST", True, "must be an int, not bool"),
+        ("S3FF_PRESIGNED_URL_EXPIRES", 0, "between 1 and 604,800"),
+        ("S3FF_PRESIGNED_URL_EXPIRES", 8 * 24 * 3600, "between 1 and 604,800"),
+        ("S3FF_UPLOAD_SIGNATURE_MAX_AGE", 0, "at least 1"),
+        ("S3FF_FIELD_VALUE_MAX_AGE", -5, "at least 1"),
+        ("S3FF_PERMISSION_CLASSES", "rest_framework.permissions.IsAuthenticated", "a list"),
+        ("S3FF_THROTTLE_CLASSES", ["rest_framework.throttling.NoSuchThrottle"], "imported"),
+        ("S3FF_CORS_ORIGINS", ["https://example.com/"], "not an origin"),
+        ("S3FF_CORS_ORIGINS", ["example.com"], "not an origin"),
+        ("S3FF_CORS_ORIGINS", "https://example.com", "list of origins"),
+        ("S3FF_CHECK_STORAGE", "yes", "True or False"),
+    ],
+)
+def test_invalid_settings(name, value, words):
+    with override_settings(**{name: value}):
+        messages = checks.check_settings()
+    assert ids(messages) == ["s3_file_field.E004"]
+    assert messages[0].msg.startswith(name)
+    assert words in messages[0].msg
+    assert messages[0].hint
+
+
+@override_settings(
+    S3FF_CORS_ORIGINS=["https://example.com", "https://*.example.com", "http://localhost:8000"],
+    S3FF_PERMISSION_CLASSES=("rest_framework.permissions.IsAuthenticated",),
+    S3FF_PART_SIZE=5 * 1024 * 1024,
+)
+def test_valid_non_default_settings_pass():
+    assert checks.check_settings() == []
+
+
+def test_a_misspelt_setting_is_reported_with_the_likely_name():
+    with override_settings(S3FF_PERMISION_CLASSES=[], S3FF_SOMETHING_ELSE=1):
+        messages = checks.check_settings()
+    assert ids(messages) == ["s3_file_field.W005", "s3_file_field.W005"]
+    by_name = {message.msg.split()[0]: message for message in messages}
+    assert by_name["S3FF_PERMISION_CLASSES"].hint == "Did you mean S3FF_PERMISSION_CLASSES?"
+    assert "README" in str(by_name["S3FF_SOMETHING_ELSE"].hint)
+
+
+# The project: URLs, DRF, presigning.
+
+
+def urlconf(monkeypatch, *patterns):
+    module = types.ModuleType("s3ff_check_urls")
+    module.__dict__["urlpatterns"] = list(patterns)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return module.__name__
+
+
+def test_api_not_in_the_urlconf(monkeypatch):
+    with override_settings(ROOT_URLCONF=urlconf(monkeypatch)):
+        messages = checks.check_project()
+    assert ids(messages) == ["s3_file_field.W006"]
+    assert "test_app.Resource.blob" in messages[0].msg
+    assert 'include("s3_file_field.urls")' in str(messages[0].hint)
+
+
+def test_api_inside_another_namespace_is_not_reachable(monkeypatch):
+    inner = urlconf(monkeypatch, path("s3/", include("s3_file_field.urls")))
+    outer = types.ModuleType("s3ff_check_outer_urls")
+    outer.__dict__["urlpatterns"] = [path("api/", include((inner, "api"), namespace="api"))]
+    monkeypatch.setitem(sys.modules, outer.__name__, outer)
+    with override_settings(ROOT_URLCONF=outer.__name__):
+        assert ids(checks.check_project()) == ["s3_file_field.W006"]
+
+
+def test_api_mounted_elsewhere_is_found(monkeypatch):
+    mounted = urlconf(monkeypatch, path("uploads/", include("s3_file_field.urls")))
+    with override_settings(ROOT_URLCONF=mounted):
+        assert checks.check_project() == []
+
+
+def test_rest_framework_not_installed(monkeypatch):
+    from django.apps import apps
+
+    real = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "rest_framework" and real(name))
+    assert ids(checks.check_project()) == ["s3_file_field.W008"]
+
+
+def test_no_checks_without_supported_fields(monkeypatch, all_fields_on):
+    from django.core.files.storage import FileSystemStorage
+
+    all_fields_on(FileSystemStorage())
+    with override_settings(ROOT_URLCONF=urlconf(monkeypatch)):
+        assert checks.check_project() == []
+        assert checks.check_signing() == []
+        assert checks.check_store() == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        # django-storages' default: boto3 then presigns S3 URLs with Signature Version 2.
+        {"signature_version": None},
+        {"signature_version": "s3"},
+    ],
+)
+def test_sigv2_presigning_is_an_error(all_fields_on, options):
+    all_fields_on(s3_storage("http://127.0.0.1:9", **options))
+    messages = checks.check_signing()
+    assert ids(messages) == ["s3_file_field.E007"]
+    assert "Signature Version 2" in messages[0].msg
+    assert "AWS_S3_SIGNATURE_VERSION = 's3v4'" in str(messages[0].hint)
+
+
+def test_sigv4_presigning_passes(all_fields_on, make_storage):
+    all_fields_on(make_storage("http://127.0.0.1:9"))
+    assert checks.check_signing() == []
+
+
+def test_minio_without_credentials_cannot_sign(all_fields_on):
+    all_fields_on(minio_storage("http://127.0.0.1:9", access_key=None, secret=None))
+    messages = checks.check_signing()
+    assert ids(messages) == ["s3_file_field.E007"]
+    assert "no credentials" in messages[0].msg
+
+
+# The store.
+
+
+def test_a_good_store_passes(store, all_fields_on, make_storage, cors):
+    cors(GOOD_RULE)
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        assert checks.check_store() == []
+
+
+@pytest.mark.parametrize(
+    ("credentials", "code"),
+    [
+        ({"secret": "wrong-secret"}, "SignatureDoesNotMatch"),
+        ({"access_key": "no-such-key"}, "InvalidAccessKeyId"),
+    ],
+)
+def test_refused_credentials(store, all_fields_on, make_storage, credentials, code):
+    all_fields_on(make_storage(store.endpoint_url, **credentials))
+    messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.E010"]
+    assert code in messages[0].msg
+    assert f"bucket '{BUCKET}'" in str(messages[0])
+
+
+def test_missing_bucket(store, all_fields_on, make_storage):
+    all_fields_on(make_storage(store.endpoint_url, bucket="s3ff-no-such-bucket"))
+    messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.E011"]
+    assert "NoSuchBucket" in messages[0].msg
+    assert "AWS_STORAGE_BUCKET_NAME" in str(messages[0].hint)
+
+
+def test_no_right_to_start_a_multipart_upload(store, all_fields_on, make_storage, cors):
+    cors(GOOD_RULE)
+    all_fields_on(
+        make_storage(store.endpoint_url, access_key=READER_ACCESS_KEY, secret=READER_SECRET_KEY)
+    )
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.E012"]
+    assert "AccessDenied" in messages[0].msg
+    assert "s3:PutObject" in str(messages[0].hint)
+
+
+def test_the_multipart_probe_leaves_no_upload(store, all_fields_on, make_storage, cors):
+    cors(GOOD_RULE)
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        assert checks.check_store() == []
+    assert list(S3Backend(s3_storage(store.endpoint_url)).list_pending_uploads("")) == []
+
+
+def test_no_cors_configuration(store, all_fields_on, make_storage):
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN, "http://localhost:8000"]):
+        messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W013"]
+    assert "no CORS configuration" in messages[0].msg
+    assert f"{ORIGIN}, http://localhost:8000" in messages[0].msg
+    # The exact rule, and the command that writes it.
+    assert "manage.py s3ff_cors --apply" in str(messages[0].hint)
+    assert (
+        '{"ID": "s3-file-field", "AllowedOrigins": ["https://app.example", '
+        '"http://localhost:8000"], "AllowedMethods": ["PUT"], "AllowedHeaders": '
+        '["Content-Type"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}'
+    ) in str(messages[0].hint)
+
+
+def test_cors_rule_for_other_origins(store, all_fields_on, make_storage, cors):
+    cors(CorsRule(("https://other.example",), ("PUT",), ("*",), ("ETag",)))
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN, "https://other.example"]):
+        messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W013"]
+    assert f"No CORS rule of the bucket lets {ORIGIN} send a PUT" in messages[0].msg
+
+
+def test_cors_rule_without_etag(store, all_fields_on, make_storage, cors):
+    cors(CorsRule((ORIGIN,), ("GET", "PUT"), ("*",)))
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W014"]
+    assert "does not expose the ETag header" in messages[0].msg
+    assert '"ExposeHeaders": ["ETag"]' in str(messages[0].hint)
+
+
+def test_cors_rule_without_content_type(store, all_fields_on, make_storage, cors):
+    cors(CorsRule((ORIGIN,), ("PUT",), (), ("ETag",)))
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        assert ids(checks.check_store()) == ["s3_file_field.W013"]
+
+
+def test_no_cors_check_without_browser_origins(store, all_fields_on, make_storage):
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[]):
+        assert checks.check_store() == []
+
+
+@override_settings(S3FF_CORS_ORIGINS=None, CSRF_TRUSTED_ORIGINS=[], ALLOWED_HOSTS=["*"])
+def test_unknown_origins_need_some_rule(store, all_fields_on, make_storage, cors):
+    all_fields_on(make_storage(store.endpoint_url))
+    messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W013"]
+    assert "any origin" in messages[0].msg
+    assert "set S3FF_CORS_ORIGINS" in str(messages[0].hint)
+    cors(GOOD_RULE)
+    assert checks.check_store() == []
+
+
+def test_cors_that_cannot_be_read_is_an_info(store, all_fields_on, make_storage, monkeypatch):
+    # As MinIO answers: it has no per-bucket CORS.
+    storage = all_fields_on(make_storage(store.endpoint_url))
+
+    def not_here(self):
+        raise NotSupported("NotImplemented: A header you provided implies functionality...")
+
+    monkeypatch.setattr(type(get_backend(storage)), "get_cors_rules", not_here)
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.I015"]
+    assert "MINIO_API_CORS_ALLOW_ORIGIN" in str(messages[0].hint)
+
+
+def test_store_stopped(stopped_endpoint, all_fields_on, make_storage):
+    all_fields_on(make_storage(stopped_endpoint))
+    started = time.monotonic()
+    messages = checks.check_store()
+    assert time.monotonic() - started < 5
+    assert ids(messages) == ["s3_file_field.W009"]
+    assert "S3FF_CHECK_STORAGE = False" in str(messages[0].hint)
+
+
+def test_a_store_that_never_answers_costs_at_most_the_deadline(silent_endpoint, monkeypatch):
+    # Two buckets, each on a host that hangs: checked in parallel, within one deadline.
+    fields = list(iter_fields())
+    for index, field in enumerate(fields):
+        make = s3_storage if index % 2 else minio_storage
+        monkeypatch.setattr(field, "storage", make(silent_endpoint, bucket=f"s3ff-b{index % 2}"))
+    started = time.monotonic()
+    messages = checks.check_store()
+    elapsed = time.monotonic() - started
+    assert elapsed < 5
+    assert ids(messages) == ["s3_file_field.W009", "s3_file_field.W009"]
+
+
+def test_the_deadline_stops_waiting_for_a_hung_probe(all_fields_on, monkeypatch):
+    all_fields_on(s3_storage("http://127.0.0.1:9"))
+    monkeypatch.setattr(checks, "STORE_CHECK_DEADLINE", 0.5)
+
+    def hang(group, site):
+        time.sleep(3)
+        return []
+
+    monkeypatch.setattr(checks, "probe_store", hang)
+    started = time.monotonic()
+    messages = checks.check_store()
+    assert time.monotonic() - started < 1.5
+    assert ids(messages) == ["s3_file_field.W009"]
+    assert "no answer within 0.5 s" in messages[0].msg
+
+
+@override_settings(S3FF_CHECK_STORAGE=False)
+def test_store_checks_can_be_switched_off(stopped_endpoint, all_fields_on):
+    all_fields_on(s3_storage(stopped_endpoint))
+    assert checks.check_store() == []
+
+
+def test_manage_py_check_reports_and_fails(store, all_fields_on):
+    all_fields_on(s3_storage(store.endpoint_url, secret="wrong-secret"))
+    with pytest.raises(SystemCheckError, match=r"s3_file_field\.E010"):
+        call_command("check", "--tag", checks.TAG)
+
+
+# CORS: origins and rule matching.
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"S3FF_CORS_ORIGINS": [ORIGIN]}, [ORIGIN]),
+        # A string (reported by E004) is read as the one origin it names.
+        ({"S3FF_CORS_ORIGINS": ORIGIN}, [ORIGIN]),
+        (
+            {
+                "CSRF_TRUSTED_ORIGINS": ["https://admin.example.com/"],
+                "ALLOWED_HOSTS": ["example.com", "*", "testserver"],
+            },
+            ["https://admin.example.com", "https://example.com"],
+        ),
+        (
+            {"ALLOWED_HOSTS": [".example.com", "localhost", "127.0.0.1", "[::1]"]},
+            [
+                "https://example.com",
+                "https://*.example.com",
+                "http://localhost:8000",
+                "http://127.0.0.1:8000",
+                "http://[::1]:8000",
+            ],
+        ),
+        (
+            {"ALLOWED_HOSTS": [], "DEBUG": True},
+            ["http://localhost:8000", "http://127.0.0.1:8000", "http://[::1]:8000"],
+        ),
+        ({"ALLOWED_HOSTS": [], "DEBUG": False}, []),
+    ],
+)
+def test_site_origins(overrides, expected):
+    values = {"S3FF_CORS_ORIGINS": None, "CSRF_TRUSTED_ORIGINS": [], **overrides}
+    with override_settings(**values):
+        assert list(checks.site_origins().origins) == expected
+
+
+def test_s3_picks_the_first_matching_rule():
+    hides = CorsRule(("*",), ("PUT",), ("*",))
+    exposes = CorsRule((ORIGIN,), ("PUT",), ("content-type",), ("etag",))
+    assert checks.evaluate_cors([exposes, hides], [ORIGIN]).ok
+    # The first rule for the PUT hides ETag, though a later one would expose it.
+    assert checks.evaluate_cors([hides, exposes], [ORIGIN]).etag_hidden == (ORIGIN,)
+
+
+@pytest.mark.parametrize(
+    ("rule_origin", "origin", "ok"),
+    [
+        ("*", "https://a.example", True),
+        ("https://*.example.com", "https://cdn.example.com", True),
+        ("https://*.example.com", "https://example.com", False),
+        ("https://*", "https://*.example.com", True),
+        ("https://a.example", "https://*.example", False),
+        ("http://a.example", "https://a.example", False),
+    ],
+)
+def test_origin_wildcards(rule_origin, origin, ok):
+    rule = CorsRule((rule_origin,), ("PUT",), ("*",), ("*",))
+    assert checks.evaluate_cors([rule], [origin]).ok is ok
+
+
+def test_the_recommended_rule_goes_first_and_replaces_its_earlier_self():
+    other = CorsRule(("*",), ("GET",), id="static")
+    old_ours = CorsRule(("https://old.example",), ("PUT",), id=checks.CORS_RULE_ID)
+    rules = checks.rules_with_recommended([other, old_ours], [ORIGIN])
+    assert [rule.id for rule in rules] == [checks.CORS_RULE_ID, "static"]
+    assert rules[0].allowed_origins == (ORIGIN,)
+    assert checks.evaluate_cors(rules, [ORIGIN]).ok
+
+
+# The deploy check.
+
+
+def test_anonymous_uploads_to_unlimited_fields():
+    messages = checks.check_deploy()
+    assert ids(messages) == ["s3_file_field.W016"]
+    assert "test_app.Resource.blob" in messages[0].msg
+    assert "test_app.LimitedResource.image" not in messages[0].msg  # it has a max_size
+    assert "IsAuthenticated" in str(messages[0].hint)
+
+
+@override_settings(S3FF_PERMISSION_CLASSES=["rest_framework.permissions.IsAuthenticated"])
+def test_no_deploy_warning_when_uploads_need_a_login():
+    assert checks.check_deploy() == []
+
+
+@override_settings(S3FF_PERMISSION_CLASSES=[], REST_FRAMEWORK={"DEFAULT_PERMISSION_CLASSES": []})
+def test_no_deploy_warning_when_every_field_has_a_max_size(monkeypatch):
+    assert ids(checks.check_deploy()) == ["s3_file_field.W016"]
+    for field in iter_fields():
+        monkeypatch.setattr(field, "max_size", 1024)
+    assert checks.check_deploy() == []
+
+
+def test_no_deploy_warning_behind_login_required_middleware():
+    middleware = "django.contrib.auth.middleware.LoginRequiredMiddleware"
+    with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, middleware]):
+        assert checks.check_deploy() == []
+
+
+@override_settings(S3FF_CHECK_STORAGE=False)
+def test_the_deploy_check_runs_only_with_deploy():
+    normal = django_checks.run_checks(tags=[checks.TAG], include_deployment_checks=False)
+    deploy = django_checks.run_checks(tags=[checks.TAG], include_deployment_checks=True)
+    assert "s3_file_field.W016" not in ids(normal)
+    assert "s3_file_field.W016" in ids(deploy)
