@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from s3_file_field._sigv4 import presign_url
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CORSRuleTypeDef
 
 ACCESS_KEY = "s3ff-access-key"
@@ -191,19 +192,24 @@ class SeaweedFS:
         self.stop()
 
 
-def allow_browser_uploads(server: SeaweedFS, origins: list[str]) -> None:
-    """Give every bucket the CORS rule browsers need: PUT from `origins`, with ETag readable."""
+def admin_client(endpoint_url: str) -> S3Client:
+    """A boto3 client with the server's credentials, independent of any Django storage."""
     import boto3
     from botocore.config import Config
 
-    client = boto3.client(
+    return boto3.client(
         "s3",
-        endpoint_url=server.endpoint_url,
+        endpoint_url=endpoint_url,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         region_name=REGION,
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
+
+
+def allow_browser_uploads(server: SeaweedFS, origins: list[str]) -> None:
+    """Give every bucket the CORS rule browsers need: PUT from `origins`, with ETag readable."""
+    client = admin_client(server.endpoint_url)
     rule: CORSRuleTypeDef = {
         "AllowedOrigins": origins,
         "AllowedMethods": ["GET", "HEAD", "PUT"],

@@ -4,12 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 
-from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+from test_app.seaweedfs import admin_client
 
 if TYPE_CHECKING:
     # Django is set up after this module is imported (see the root conftest.py), so the
@@ -31,14 +29,7 @@ def s3_client() -> Any:
     """A boto3 client of our own, to look at the bucket independently of the library."""
     from django.conf import settings
 
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.S3_ENDPOINT_URL,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    return admin_client(settings.S3_ENDPOINT_URL)
 
 
 @dataclass(frozen=True)
