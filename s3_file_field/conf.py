@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "S3FF_CORS_ORIGINS": None,
     # Whether the system checks reach the store (credentials, bucket, multipart right, CORS).
     "S3FF_CHECK_STORAGE": True,
+    # Whether every part must carry a Content-MD5 that the store checks (prepare's
+    # `checksum: "md5"`); off, clients that send none (curl, 1.x-style) still upload.
+    "S3FF_REQUIRE_CHECKSUMS": False,
 }
 
 
@@ -59,6 +62,7 @@ class Settings:
     presigned_url_expires: int
     upload_signature_max_age: int
     field_value_max_age: int
+    require_checksums: bool
 
 
 def get_settings() -> Settings:
@@ -71,6 +75,7 @@ def get_settings() -> Settings:
         presigned_url_expires=int(values["S3FF_PRESIGNED_URL_EXPIRES"]),
         upload_signature_max_age=int(values["S3FF_UPLOAD_SIGNATURE_MAX_AGE"]),
         field_value_max_age=int(values["S3FF_FIELD_VALUE_MAX_AGE"]),
+        require_checksums=bool(values["S3FF_REQUIRE_CHECKSUMS"]),
     )
 
 
@@ -184,6 +189,7 @@ _VALIDATORS: dict[str, tuple[Callable[[str, Any], str | None], str]] = {
         "None, or a list like ['https://example.com', 'http://localhost:8000'].",
     ),
     "S3FF_CHECK_STORAGE": (_bool_problem, "True or False."),
+    "S3FF_REQUIRE_CHECKSUMS": (_bool_problem, "True or False."),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -13,6 +15,7 @@ from .conf import S3_MAX_OBJECT_SIZE, S3_MAX_PART_COUNT, get_settings
 from .fields import S3FileField
 from .filenames import InvalidFileName, clean_content_type, clean_file_name, fit_key, is_accepted
 from .registry import get_field
+from .uploads import planned_part_count
 from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
 
 MAX_ETAG_LENGTH = 1024
@@ -39,11 +42,54 @@ def _too_large(size: int, limit: int, whose: str) -> str:
     )
 
 
+class PartChecksumsField(serializers.Field):  # type: ignore[type-arg]
+    """`[{part_number, content_md5}, ...]`: the base64 MD5 of each part, as Content-MD5 has it."""
+
+    def to_internal_value(self, data: Any) -> dict[int, str]:
+        if not isinstance(data, list):
+            raise serializers.ValidationError(
+                "Expected a list of {part_number, content_md5} objects."
+            )
+        if len(data) > S3_MAX_PART_COUNT:
+            raise serializers.ValidationError(f"An upload has at most {S3_MAX_PART_COUNT} parts.")
+        md5s: dict[int, str] = {}
+        for index, item in enumerate(data):
+            number = item.get("part_number") if isinstance(item, dict) else None
+            md5 = item.get("content_md5") if isinstance(item, dict) else None
+            if (
+                not isinstance(number, int)
+                or isinstance(number, bool)
+                or not 1 <= number <= S3_MAX_PART_COUNT
+            ):
+                raise serializers.ValidationError(
+                    f"Item {index}: part_number must be an integer from 1 to {S3_MAX_PART_COUNT}."
+                )
+            if not isinstance(md5, str) or not _is_md5(md5):
+                raise serializers.ValidationError(
+                    f"Item {index}: content_md5 must be the base64 of a 16-byte MD5 digest."
+                )
+            md5s[number] = md5
+        return md5s
+
+
+def _no_such_part(part_count: int, number: int) -> str:
+    return f"This upload has {part_count} part(s); there is no part {number}."
+
+
+def _is_md5(value: str) -> bool:
+    try:
+        return len(value) == 24 and len(base64.b64decode(value, validate=True)) == 16
+    except binascii.Error:
+        return False
+
+
 class PrepareSerializer(serializers.Serializer[Any]):
     field_id = serializers.CharField(max_length=500)
     file_name = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=None)
     file_size = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
     content_type = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    checksum = serializers.ChoiceField(choices=["md5"], required=False, allow_null=True)
+    part_checksums = PartChecksumsField(required=False)
 
     def validate_field_id(self, value: str) -> S3FileField:
         return _upload_field(value)
@@ -86,6 +132,15 @@ class PrepareSerializer(serializers.Serializer[Any]):
                     f"accepted here (allowed: {allowed})."
                 }
             )
+        checksum = attrs.get("checksum")
+        if checksum is None and get_settings().require_checksums:
+            raise serializers.ValidationError(
+                {"checksum": 'This server requires a checksum for every part: send "md5".'}
+            )
+        count = planned_part_count(file_size)
+        beyond = sorted(n for n in attrs.get("part_checksums", {}) if n > count)
+        if beyond:
+            raise serializers.ValidationError({"part_checksums": _no_such_part(count, beyond[0])})
         try:
             attrs["name"] = fit_key(
                 lambda candidate: field.generate_filename(None, candidate),  # type: ignore[arg-type]
@@ -131,6 +186,7 @@ class PartsSerializer(SignedUploadSerializer):
         child=serializers.IntegerField(min_value=1, max_value=S3_MAX_PART_COUNT),
         allow_empty=False,
     )
+    part_checksums = PartChecksumsField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -144,12 +200,22 @@ class PartsSerializer(SignedUploadSerializer):
         beyond = sorted(n for n in set(numbers) if n > ticket.part_count)
         if beyond:
             raise serializers.ValidationError(
-                {
-                    "part_numbers": f"This upload has {ticket.part_count} part(s); "
-                    f"there is no part {beyond[0]}."
-                }
+                {"part_numbers": _no_such_part(ticket.part_count, beyond[0])}
             )
         attrs["part_numbers"] = sorted(set(numbers))
+        md5s: dict[int, str] = attrs.get("part_checksums", {})
+        if set(md5s) - set(numbers):
+            raise serializers.ValidationError(
+                {"part_checksums": "Give checksums only for the parts asked for in part_numbers."}
+            )
+        if ticket.checksum == "md5" and set(numbers) - set(md5s):
+            missing = min(set(numbers) - set(md5s))
+            raise serializers.ValidationError(
+                {
+                    "part_checksums": "This upload signs every part for its Content-MD5: "
+                    f"part {missing} has none."
+                }
+            )
         return attrs
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +33,28 @@ def plan_part_size(file_size: int) -> tuple[int, bool]:
     return part_size, True
 
 
+def planned_part_count(file_size: int) -> int:
+    part_size, multipart = plan_part_size(file_size)
+    return max(1, -(-file_size // part_size)) if multipart else 1
+
+
 @dataclass(frozen=True)
 class PresignedPart:
     part_number: int
     size: int
     upload_url: str
+    content_md5: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"part_number": self.part_number, "size": self.size, "upload_url": self.upload_url}
+        part: dict[str, Any] = {
+            "part_number": self.part_number,
+            "size": self.size,
+            "upload_url": self.upload_url,
+        }
+        if self.content_md5 is not None:
+            # Signed into the URL: the PUT must carry it, and the store checks the bytes.
+            part["headers"] = {"Content-MD5": self.content_md5}
+        return part
 
 
 def _backend(field: S3FileField) -> UploadBackend:
@@ -51,23 +65,38 @@ def _backend(field: S3FileField) -> UploadBackend:
 
 
 def presign_parts(
-    field: S3FileField, ticket: UploadTicket, part_numbers: Iterable[int]
+    field: S3FileField,
+    ticket: UploadTicket,
+    part_numbers: Iterable[int],
+    md5s: Mapping[int, str] | None = None,
 ) -> list[PresignedPart]:
+    """URLs for these parts, each signed for its size and, where given, its Content-MD5."""
     backend = _backend(field)
     expires = get_settings().presigned_url_expires
+    md5s = md5s or {}
     parts = []
     for number in part_numbers:
         size = ticket.part_size_of(number)
+        md5 = md5s.get(number)
         if ticket.upload_id is None:
-            url = backend.presign_put(ticket.name, size, ticket.content_type, expires)
+            url = backend.presign_put(ticket.name, size, ticket.content_type, expires, md5)
         else:
-            url = backend.presign_upload_part(ticket.name, ticket.upload_id, number, size, expires)
-        parts.append(PresignedPart(number, size, url))
+            url = backend.presign_upload_part(
+                ticket.name, ticket.upload_id, number, size, expires, md5
+            )
+        parts.append(PresignedPart(number, size, url, md5))
     return parts
 
 
 def prepare(
-    field: S3FileField, name: str, file_name: str, file_size: int, content_type: str, request: Any
+    field: S3FileField,
+    name: str,
+    file_name: str,
+    file_size: int,
+    content_type: str,
+    request: Any,
+    checksum: str | None = None,
+    md5s: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """Sign an upload (starting a multipart upload for a large file) and its first part URLs."""
     s3_file_field_upload_prepare.send(
@@ -91,17 +120,25 @@ def prepare(
         content_type=content_type,
         upload_id=upload_id,
         part_size=part_size,
+        checksum=checksum,
     )
-    first_batch = range(1, min(ticket.part_count, get_settings().part_url_batch) + 1)
+    batch = get_settings().part_url_batch
+    if checksum is None:
+        first_batch: Iterable[int] = range(1, min(ticket.part_count, batch) + 1)
+    else:
+        # A URL signed for a checksum needs the checksum first: sign only the parts the client
+        # has hashed already; it asks upload-parts/ for the others as it hashes them.
+        first_batch = sorted(number for number in md5s or {} if number <= ticket.part_count)[:batch]
     return {
         "upload_signature": sign_upload_ticket(ticket),
         "object_key": backend.bucket_key(name),
         "upload_id": upload_id,
         "part_size": part_size,
         "part_count": ticket.part_count,
-        "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch)],
+        "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch, md5s)],
         # A single PUT signs its Content-Type, so the client must send exactly this one.
         "part_headers": {} if multipart else {"Content-Type": content_type},
+        "checksum": checksum,
     }
 
 

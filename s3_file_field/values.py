@@ -35,6 +35,8 @@ class UploadTicket:
     content_type: str
     upload_id: str | None
     part_size: int
+    # "md5": every part URL is signed for a Content-MD5 the client gives (the store checks it).
+    checksum: str | None = None
 
     @property
     def is_multipart(self) -> bool:
@@ -89,6 +91,7 @@ def sign_upload_ticket(ticket: UploadTicket) -> str:
             "t": ticket.content_type,
             "u": ticket.upload_id,
             "p": ticket.part_size,
+            "c": ticket.checksum,
         },
         salt=UPLOAD_SIGNATURE_SALT,
         compress=True,
@@ -111,6 +114,7 @@ def read_upload_ticket(signature: Any) -> UploadTicket:
             content_type=str(payload["t"]),
             upload_id=None if payload["u"] is None else str(payload["u"]),
             part_size=int(payload["p"]),
+            checksum=None if payload.get("c") is None else str(payload["c"]),
         )
     except (KeyError, TypeError, ValueError):
         raise InvalidSignedValue("The upload signature is not valid.") from None

@@ -90,6 +90,8 @@ class PrepareView(UploadAPIView):
                 data["file_size"],
                 data["content_type"],
                 request,
+                checksum=data.get("checksum"),
+                md5s=data.get("part_checksums"),
             )
         )
 
@@ -99,7 +101,12 @@ class PartsView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
-        parts = uploads.presign_parts(data["field"], data["upload_signature"], data["part_numbers"])
+        parts = uploads.presign_parts(
+            data["field"],
+            data["upload_signature"],
+            data["part_numbers"],
+            data.get("part_checksums"),
+        )
         return Response({"parts": [part.as_dict() for part in parts]})
 
 

@@ -86,6 +86,17 @@ receipts = st.lists(
 )
 
 
+checksums = st.lists(
+    st.fixed_dictionaries(
+        {
+            "part_number": st.one_of(st.integers(-1, 4), json_scalars),
+            "content_md5": st.one_of(st.just("1B2M2Y8AsgTpgAmY7PhCfg=="), json_values),
+        }
+    ),
+    max_size=4,
+)
+
+
 def body_for(endpoint: str) -> st.SearchStrategy[Any]:
     maybe = lambda strategy: st.one_of(strategy, json_values)  # noqa: E731
     if endpoint == "upload-prepare":
@@ -96,6 +107,8 @@ def body_for(endpoint: str) -> st.SearchStrategy[Any]:
             "content_type": maybe(
                 st.sampled_from(["image/png", "application/pdf", "text/plain", "x"])
             ),
+            "checksum": maybe(st.sampled_from(["md5", None])),
+            "part_checksums": st.one_of(st.just([]), checksums),
         }
     else:
         fields = {
@@ -106,6 +119,7 @@ def body_for(endpoint: str) -> st.SearchStrategy[Any]:
                 json_values,
             ),
             "parts": maybe(receipts),
+            "part_checksums": st.one_of(st.just([]), checksums),
         }
     structured = st.fixed_dictionaries({}, optional=fields)
     return st.one_of(structured, structured, json_values)

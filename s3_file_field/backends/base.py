@@ -196,8 +196,16 @@ class UploadBackend(ABC):
         """The key in the bucket under which the storage keeps `name`."""
 
     @abstractmethod
-    def presign_put(self, name: str, size: int, content_type: str, expires: int) -> str:
-        """A URL for one PUT of exactly `size` bytes with this `Content-Type`."""
+    def presign_put(
+        self,
+        name: str,
+        size: int,
+        content_type: str,
+        expires: int,
+        content_md5: str | None = None,
+    ) -> str:
+        """A URL for one PUT of exactly `size` bytes with this `Content-Type` (and, given one,
+        this `Content-MD5`, which the store then checks against the bytes)."""
 
     @abstractmethod
     def create_multipart_upload(self, name: str, content_type: str) -> str:
@@ -205,9 +213,15 @@ class UploadBackend(ABC):
 
     @abstractmethod
     def presign_upload_part(
-        self, name: str, upload_id: str, part_number: int, size: int, expires: int
+        self,
+        name: str,
+        upload_id: str,
+        part_number: int,
+        size: int,
+        expires: int,
+        content_md5: str | None = None,
     ) -> str:
-        """A URL for the PUT of part `part_number`, of exactly `size` bytes."""
+        """A URL for the PUT of part `part_number`, of exactly `size` bytes (and `content_md5`)."""
 
     @abstractmethod
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:

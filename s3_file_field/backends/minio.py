@@ -115,8 +115,17 @@ class MinioBackend(UploadBackend):
             expires=expires,
         )
 
-    def presign_put(self, name: str, size: int, content_type: str, expires: int) -> str:
+    def presign_put(
+        self,
+        name: str,
+        size: int,
+        content_type: str,
+        expires: int,
+        content_md5: str | None = None,
+    ) -> str:
         headers = {"Content-Length": str(size), "Content-Type": content_type}
+        if content_md5 is not None:
+            headers["Content-MD5"] = content_md5
         return self._presign(name, headers, {}, expires)
 
     def create_multipart_upload(self, name: str, content_type: str) -> str:
@@ -128,13 +137,22 @@ class MinioBackend(UploadBackend):
             )
 
     def presign_upload_part(
-        self, name: str, upload_id: str, part_number: int, size: int, expires: int
+        self,
+        name: str,
+        upload_id: str,
+        part_number: int,
+        size: int,
+        expires: int,
+        content_md5: str | None = None,
     ) -> str:
         query: dict[str, str | list[str] | tuple[str]] = {
             "partNumber": str(part_number),
             "uploadId": upload_id,
         }
-        return self._presign(name, {"Content-Length": str(size)}, query, expires)
+        headers = {"Content-Length": str(size)}
+        if content_md5 is not None:
+            headers["Content-MD5"] = content_md5
+        return self._presign(name, headers, query, expires)
 
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
         parts: list[StoredPart] = []

@@ -75,13 +75,22 @@ class S3Backend(UploadBackend):
     def bucket_key(self, name: str) -> str:
         return str(self.storage._normalize_name(clean_name(name)))  # type: ignore[attr-defined]
 
-    def presign_put(self, name: str, size: int, content_type: str, expires: int) -> str:
-        params = {
+    def presign_put(
+        self,
+        name: str,
+        size: int,
+        content_type: str,
+        expires: int,
+        content_md5: str | None = None,
+    ) -> str:
+        params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": self.bucket_key(name),
             "ContentLength": size,
             "ContentType": content_type,
         }
+        if content_md5 is not None:
+            params["ContentMD5"] = content_md5
         with _translated_errors():
             return self.client.generate_presigned_url(
                 "put_object", Params=params, ExpiresIn=expires
@@ -95,15 +104,23 @@ class S3Backend(UploadBackend):
         return response["UploadId"]
 
     def presign_upload_part(
-        self, name: str, upload_id: str, part_number: int, size: int, expires: int
+        self,
+        name: str,
+        upload_id: str,
+        part_number: int,
+        size: int,
+        expires: int,
+        content_md5: str | None = None,
     ) -> str:
-        params = {
+        params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": self.bucket_key(name),
             "UploadId": upload_id,
             "PartNumber": part_number,
             "ContentLength": size,
         }
+        if content_md5 is not None:
+            params["ContentMD5"] = content_md5
         with _translated_errors():
             return self.client.generate_presigned_url(
                 "upload_part", Params=params, ExpiresIn=expires

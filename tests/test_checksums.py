@@ -1,0 +1,139 @@
+"""Content-MD5 signed into each part's URL: the store itself refuses corrupted bytes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+import pytest
+from django.test import override_settings
+
+from .conftest import MiB, post, put_part
+
+pytestmark = pytest.mark.django_db
+
+
+def md5(data: bytes) -> str:
+    return base64.b64encode(
+        hashlib.md5(data).digest()
+    ).decode()  # Content-MD5 is an integrity check, not security
+
+
+def corrupt(data: bytes) -> bytes:
+    return bytes([data[0] ^ 0xFF]) + data[1:]
+
+
+def test_single_put_with_content_md5(api_client, s3_client, store_case):
+    data = os.urandom(1000)
+    prepared = post(
+        api_client,
+        "upload-prepare",
+        {
+            "field_id": store_case.field_id,
+            "file_name": "sum.bin",
+            "file_size": len(data),
+            "checksum": "md5",
+            "part_checksums": [{"part_number": 1, "content_md5": md5(data)}],
+        },
+    ).json()
+    assert prepared["checksum"] == "md5"
+    (part,) = prepared["parts"]
+    headers = {**prepared["part_headers"], **part["headers"]}
+    assert part["headers"] == {"Content-MD5": md5(data)}
+    refused = put_part(part["upload_url"], corrupt(data), headers)
+    assert refused.status_code == 400
+    assert "BadDigest" in refused.text
+    # Leaving the checksum out breaks the signature: it cannot be dropped on the way.
+    unsigned = {k: v for k, v in headers.items() if k != "Content-MD5"}
+    assert put_part(part["upload_url"], data, unsigned).status_code == 403
+    assert put_part(part["upload_url"], data, headers).status_code == 200
+    done = post(api_client, "upload-finalize", {"upload_signature": prepared["upload_signature"]})
+    assert done.status_code == 200
+    key = done.json()["object_key"]
+    assert s3_client.get_object(Bucket=store_case.bucket, Key=key)["Body"].read() == data
+
+
+@override_settings(S3FF_PART_SIZE=5 * MiB)
+def test_multipart_parts_are_signed_as_they_are_hashed(api_client, s3_client, store_case):
+    data = os.urandom(11 * MiB)
+    chunks = [data[i : i + 5 * MiB] for i in range(0, len(data), 5 * MiB)]
+    prepared = post(
+        api_client,
+        "upload-prepare",
+        {
+            "field_id": store_case.field_id,
+            "file_name": "sums.bin",
+            "file_size": len(data),
+            "checksum": "md5",
+        },
+    ).json()
+    assert prepared["part_count"] == 3
+    assert prepared["parts"] == []
+    signature = prepared["upload_signature"]
+    unsummed = post(
+        api_client, "upload-parts", {"upload_signature": signature, "part_numbers": [1]}
+    )
+    assert unsummed.status_code == 400
+    assert "part 1 has none" in unsummed.json()["part_checksums"][0]
+    receipts = []
+    for number, chunk in enumerate(chunks, start=1):
+        body = {
+            "upload_signature": signature,
+            "part_numbers": [number],
+            "part_checksums": [{"part_number": number, "content_md5": md5(chunk)}],
+        }
+        (part,) = post(api_client, "upload-parts", body).json()["parts"]
+        assert put_part(part["upload_url"], corrupt(chunk), part["headers"]).status_code == 400
+        stored = put_part(part["upload_url"], chunk, part["headers"])
+        assert stored.status_code == 200
+        receipts.append({"part_number": number, "etag": stored.headers["ETag"]})
+    done = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": receipts})
+    assert done.status_code == 200, done.json()
+    key = done.json()["object_key"]
+    assert s3_client.get_object(Bucket=store_case.bucket, Key=key)["Body"].read() == data
+
+
+@pytest.mark.parametrize(
+    ("checksums", "fragment"),
+    [
+        ("abc", "expected a list"),
+        ([{"part_number": 1, "content_md5": "not base64!"}], "16-byte md5"),
+        ([{"part_number": 1, "content_md5": base64.b64encode(b"x" * 20).decode()}], "16-byte md5"),
+        ([{"part_number": 0, "content_md5": md5(b"")}], "part_number"),
+        ([{"part_number": 2, "content_md5": md5(b"")}], "there is no part 2"),
+    ],
+)
+def test_bad_checksums(api_client, checksums, fragment):
+    body = {
+        "field_id": "test_app.Resource.blob",
+        "file_name": "a.bin",
+        "file_size": 10,
+        "checksum": "md5",
+        "part_checksums": checksums,
+    }
+    response = post(api_client, "upload-prepare", body)
+    assert response.status_code == 400
+    assert fragment.lower() in str(response.json()["part_checksums"]).lower()
+
+
+def test_unknown_checksum_kind(api_client):
+    body = {
+        "field_id": "test_app.Resource.blob",
+        "file_name": "a",
+        "file_size": 1,
+        "checksum": "crc",
+    }
+    response = post(api_client, "upload-prepare", body)
+    assert response.status_code == 400
+    assert "not a valid choice" in response.json()["checksum"][0]
+
+
+@override_settings(S3FF_REQUIRE_CHECKSUMS=True)
+def test_checksums_can_be_required(api_client):
+    body = {"field_id": "test_app.Resource.blob", "file_name": "a", "file_size": 1}
+    response = post(api_client, "upload-prepare", body)
+    assert response.status_code == 400
+    assert "requires a checksum" in response.json()["checksum"][0]
+    body.update(checksum="md5", part_checksums=[{"part_number": 1, "content_md5": md5(b"a")}])
+    assert post(api_client, "upload-prepare", body).status_code == 200
