@@ -9,9 +9,10 @@ Modes, switched from Python (`FaultProxy.set_mode`) or by any HTTP client (see C
 - `fail`: each presigned `PUT` (a client's part or single-object upload: a `PUT` with
   `X-Amz-Signature` in its query) fails with probability `rate`, drawn from a RNG seeded with
   `seed` when the mode is set: it is answered `500` with an S3-style XML error after its body
-  was read (`"500"`), or the connection is reset halfway through its body (`"reset"`), as
-  chosen among `kinds`. Django's own S3 calls (signed in headers) always pass, so the faults
-  hit the client alone.
+  was read (`"500"`), or `503 SlowDown` (`"503"`), or the connection is reset halfway through
+  its body (`"reset"`), or half the body is read and then nothing happens until the client
+  gives up (`"stall"`), as chosen among `kinds`. Django's own S3 calls (signed in headers)
+  always pass, so the faults hit the client alone.
 - `throttle`: each connection is capped at `bytes_per_second` in each direction, and every byte
   waits `latency_ms / 2` each way, i.e. `latency_ms` more round trip, as on a slow far link.
 
@@ -49,9 +50,13 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 ModeName = Literal["pass", "fail", "throttle"]
-FaultKind = Literal["500", "reset"]
+FaultKind = Literal["500", "503", "reset", "stall"]
 MODE_NAMES: tuple[ModeName, ...] = ("pass", "fail", "throttle")
+# What `fail` draws from unless told otherwise; "503" and "stall" are asked for by name.
 FAULT_KINDS: tuple[FaultKind, ...] = ("500", "reset")
+ALL_FAULT_KINDS: tuple[FaultKind, ...] = ("500", "503", "reset", "stall")
+# A stalled request is held this long (or until the client gives up), then dropped.
+STALL_SECONDS = 120.0
 CONTROL_PREFIX = "/__faultproxy__/"
 # Small enough to shape traffic smoothly, large enough to cost little.
 CHUNK = 64 * 1024
@@ -89,8 +94,8 @@ class Mode:
         if name not in MODE_NAMES:
             raise ValueError(f"mode must be one of {MODE_NAMES}")
         kinds = tuple(data.get("kinds", FAULT_KINDS))
-        if not kinds or any(kind not in FAULT_KINDS for kind in kinds):
-            raise ValueError(f"kinds must be a non-empty list of {FAULT_KINDS}")
+        if not kinds or any(kind not in ALL_FAULT_KINDS for kind in kinds):
+            raise ValueError(f"kinds must be a non-empty list of {ALL_FAULT_KINDS}")
         mode = cls(
             name=cast(ModeName, name),
             rate=float(data.get("rate", 0.0)),
@@ -228,6 +233,13 @@ def http_response(status: int, reason: str, body: bytes, content_type: str) -> b
 
 # What S3 answers when it has a bad moment; clients retry it.
 INJECTED_500 = http_response(500, "Internal Server Error", INJECTED_ERROR, "application/xml")
+INJECTED_503 = http_response(
+    503,
+    "Service Unavailable",
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+    b"<Message>Please reduce your request rate. (injected by faultproxy)</Message></Error>",
+    "application/xml",
+)
 
 
 def json_response(status: int, data: Any) -> bytes:
@@ -468,11 +480,16 @@ class FaultProxy:
                 await client.put(self._control(request, bytes(body)))
             else:
                 fault = self._count_and_draw(request)
-                if fault == "500":
+                if fault in ("500", "503"):
                     if (request.header("Expect") or "").lower() == "100-continue":
                         await client.put(b"HTTP/1.1 100 Continue\r\n\r\n")
                     await _body(reader, request, _discard)
-                    await client.put(INJECTED_500)
+                    await client.put(INJECTED_500 if fault == "500" else INJECTED_503)
+                elif fault == "stall":
+                    await _body(reader, request, _discard, stop_after=request.content_length // 2)
+                    # The client's own timeout must end this; a closing proxy cancels it.
+                    await asyncio.sleep(STALL_SECONDS)
+                    raise Reset
                 elif fault == "reset":
                     await upstream.put(head)
                     half = request.content_length // 2

@@ -1,0 +1,81 @@
+"""The fault proxy itself: each kind of fault does what the fault tests rely on."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from test_app.faultproxy import FaultProxy, Mode
+from test_app.seaweedfs import admin_client
+
+from .conftest import post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def proxy(seaweedfs):
+    with FaultProxy(seaweedfs.endpoint_url) as running:
+        yield running
+
+
+def presigned_put_through(proxy) -> str:
+    # The signature covers the host: sign for the proxy's address.
+    return str(
+        admin_client(proxy.url).generate_presigned_url(
+            "put_object", Params={"Bucket": "s3ff-test", "Key": "proxy/x.bin"}, ExpiresIn=600
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"), [("500", 500, "InternalError"), ("503", 503, "SlowDown")]
+)
+def test_error_kinds(proxy, kind, status, code):
+    proxy.set_mode(Mode(name="fail", rate=1.0, kinds=(kind,)))
+    response = requests.put(presigned_put_through(proxy), data=b"x" * 1000, timeout=10)
+    assert response.status_code == status
+    assert f"<Code>{code}</Code>" in response.text
+    assert proxy.stats()["faults"] == {kind: 1}
+
+
+def test_reset_and_stall(proxy):
+    url = presigned_put_through(proxy)
+    proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("reset",)))
+    with pytest.raises(requests.ConnectionError):
+        requests.put(url, data=b"x" * 100_000, timeout=10)
+    proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("stall",)))
+    with pytest.raises(requests.ReadTimeout):
+        requests.put(url, data=b"x" * 100_000, timeout=1)
+    proxy.set_mode(Mode(name="pass"))
+    assert requests.put(url, data=b"x" * 10, timeout=10).status_code == 200
+    assert proxy.stats()["faults"] == {"reset": 1, "stall": 1}
+
+
+def test_django_calls_pass_through_untouched(proxy, api_client, monkeypatch):
+    """Only presigned PUTs fail: the library's own S3 calls are signed in headers."""
+    from storages.backends.s3 import S3Storage
+
+    from test_app.models import Resource
+    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+
+    storage = S3Storage(
+        bucket_name="s3ff-test",
+        endpoint_url=proxy.url,
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        region_name=REGION,
+        signature_version="s3v4",
+        addressing_style="path",
+    )
+    monkeypatch.setattr(Resource._meta.get_field("blob"), "storage", storage)
+    proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("500",)))
+    body = {"field_id": "test_app.Resource.blob", "file_name": "a.bin", "file_size": 30 * 2**20}
+    prepared = post(api_client, "upload-prepare", body)
+    assert prepared.status_code == 200
+    assert proxy.url.split("//")[1] in prepared.json()["parts"][0]["upload_url"]
+    abort = post(
+        api_client, "upload-abort", {"upload_signature": prepared.json()["upload_signature"]}
+    )
+    assert abort.status_code == 204
+    assert proxy.stats()["faults"] == {}
