@@ -24,6 +24,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    from playwright.sync_api import expect
+
+    # A loaded 2-core CI machine is slower than Playwright's 5 s default expects.
+    expect.set_options(timeout=20_000)
     if not CHROMIUM.exists():
         pytest.fail(
             "Debian's chromium is needed for the browser tests: "
