@@ -1,16 +1,19 @@
 """Benchmark (issue #3): how fast the TypeScript client uploads, and in how much memory.
 
-    python benchmarks/client_throughput.py [--rounds 3] [--size-mib 256]
+    python benchmarks/client_throughput.py [--rounds 3] [--size-mib 256] [--concurrency 4,6,8]
+                                           [--fetch-transport] [--part-size-mib N]
 
 One file of random bytes on disk is uploaded again and again by a fresh Node process each time
-(javascript-client/bench/upload.mjs), with three clients, interleaved round by round:
+(javascript-client/bench/upload.mjs), with these clients, interleaved round by round:
 
-- ours: this repository's client (its build in dist/) against this repository's Django;
+- ours: this repository's client (its build in dist/, with its defaults: in Node, parts and API
+  calls over node:http) against this repository's Django, once per `--concurrency` given (parts
+  sent at once; without the option, the client's own default);
 - raw PUT: one presigned PUT of the whole file, signed here with boto3: the physical baseline;
 - 1.1.0 client: the django-s3-file-field@1.1.0 npm client against a 1.1.0 Django (its own
   virtualenv under .bench/, as for prepare_finalize.py; the npm package under .bench/ too);
-- ours+node:http: ours with its parts sent by bench/node-http-transport.mjs (not shipped)
-  instead of fetch, through the client's `transport` option: what such a transport would gain.
+- with `--fetch-transport`, also ours with its parts sent by fetch (`createFetchTransport`), at
+  the first concurrency: what Node's fetch costs.
 
 in two settings: on loopback straight to SeaweedFS, and through test_app/faultproxy.py capping
 each TCP connection at 20 MB/s with 40 ms more round trip (Django's calls to the store go
@@ -37,7 +40,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -56,13 +59,6 @@ FIELD_ID = "test_app.Resource.blob"
 LEGACY_FIELD_ID = "legacy_app.Resource.blob"
 MiB = 1024 * 1024
 MB = 1_000_000
-CLIENTS = ("ours", "raw", "legacy", "ours-http")
-LABELS = {
-    "ours": "ours",
-    "raw": "raw PUT",
-    "legacy": "1.1.0 client",
-    "ours-http": "ours+node:http",
-}
 SCENARIOS = ("loopback", "throttled")
 # 1.1.0's fixed part size, sent one at a time.
 LEGACY_PART_SIZE = 64 * MiB
@@ -71,6 +67,8 @@ TARGET_RAW_RATIO = 0.95
 TARGET_LEGACY_RATIO = 3.5
 TARGET_IDEAL_RATIO = 0.85
 TARGET_RSS = 100 * MiB
+# A run starts once the whole machine is at most this busy (the servers idle, nothing else).
+QUIET_BUSY = 0.15
 
 
 def log(message: str) -> None:
@@ -78,12 +76,33 @@ def log(message: str) -> None:
 
 
 @dataclass(frozen=True)
+class Client:
+    """One row of the results: a client, and for ours its concurrency and part transport."""
+
+    kind: str  # ours, raw or legacy
+    concurrency: int | None = None  # ours: parts at once; None: the client's default
+    transport: str | None = None  # ours: None for the default, or "fetch"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "raw":
+            return "raw PUT"
+        if self.kind == "legacy":
+            return "1.1.0 client"
+        at = "" if self.concurrency is None else f" @{self.concurrency}"
+        return f"ours{at}" + (f" ({self.transport})" if self.transport else "")
+
+
+@dataclass(frozen=True)
 class Run:
-    client: str
+    client: Client
     scenario: str
     bytes: int
     seconds: float
     max_rss_bytes: int
+    concurrency: int | None  # ours: as the upload reported it
+    node_cpu_seconds: float  # the uploading process's, user + system, during the upload
+    store_cpu_seconds: float = 0.0  # SeaweedFS's, from its start to its end (set by the caller)
 
     @property
     def mbps(self) -> float:
@@ -173,7 +192,7 @@ def django_server(
                 process.wait(timeout=10)
 
 
-def ours_env(endpoint: str, database: Path) -> dict[str, str]:
+def ours_env(endpoint: str, database: Path, part_size: int) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_DEBUG": "0",
@@ -181,6 +200,8 @@ def ours_env(endpoint: str, database: Path) -> dict[str, str]:
         "S3FF_TEST_S3_BUCKET": BUCKET,
         "S3FF_TEST_MINIO_BUCKET": MINIO_BUCKET,
         "S3FF_TEST_DATABASE": str(database),
+        # test_app's settings take it from here.
+        "S3FF_PART_SIZE": str(part_size),
     }
 
 
@@ -235,11 +256,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def settle(pid: int, least: float = 1.5, timeout: float = 10.0) -> float:
-    """Wait `least` seconds, then until the store is idle; gives the seconds waited.
+def machine_busy(seconds: float) -> float:
+    """The share of all cores' time spent busy over the next `seconds` (Linux)."""
+
+    def totals() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]  # all, idle + iowait
+
+    all_before, idle_before = totals()
+    time.sleep(seconds)
+    all_after, idle_after = totals()
+    return 1 - (idle_after - idle_before) / max(1, all_after - all_before)
+
+
+def settle(
+    pid: int, least: float = 1.5, timeout: float = 10.0, quiet_timeout: float = 120.0
+) -> float:
+    """Wait `least` seconds, then until the store is idle, then the machine; gives the seconds.
 
     Deleting the last run's 256 MiB sets SeaweedFS to work in the background for a second or
-    two, which made the next run up to twice as slow, whichever client it was.
+    two, which made the next run up to twice as slow, whichever client it was. On 2 cores the
+    uploads are CPU-bound, so anything else running (a test suite) skews a run as much.
     """
     started = time.monotonic()
     time.sleep(least)
@@ -250,15 +288,20 @@ def settle(pid: int, least: float = 1.5, timeout: float = 10.0) -> float:
         if now - last < 0.02:  # under 8 % of a core over the last quarter second
             break
         last = now
+    quiet_since = time.monotonic()
+    while (busy := machine_busy(0.5)) > QUIET_BUSY:
+        if time.monotonic() - quiet_since > quiet_timeout:
+            log(f"the machine stays {busy:.0%} busy: measuring anyway")
+            break
     return time.monotonic() - started
 
 
 # --- measuring -------------------------------------------------------------------------------
 
 
-def run_node(client: str, scenario: str, options: list[str]) -> Run:
+def run_node(client: Client, scenario: str, options: list[str]) -> Run:
     done = subprocess.run(
-        ["node", "bench/upload.mjs", "--client", client, *options],
+        ["node", "bench/upload.mjs", "--client", client.kind, *options],
         cwd=CLIENT_DIR,
         capture_output=True,
         text=True,
@@ -266,12 +309,22 @@ def run_node(client: str, scenario: str, options: list[str]) -> Run:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{client} upload ({scenario}) failed:\n{done.stdout}\n{done.stderr}")
+        raise RuntimeError(
+            f"{client.label} upload ({scenario}) failed:\n{done.stdout}\n{done.stderr}"
+        )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return Run(client, scenario, result["bytes"], result["seconds"], result["maxRssBytes"])
+    return Run(
+        client,
+        scenario,
+        result["bytes"],
+        result["seconds"],
+        result["maxRssBytes"],
+        result.get("concurrency"),
+        result["cpuSeconds"],
+    )
 
 
-def median_mbps(runs: list[Run], client: str, scenario: str) -> float:
+def median_mbps(runs: list[Run], client: Client, scenario: str) -> float:
     return statistics.median(r.mbps for r in runs if r.client == client and r.scenario == scenario)
 
 
@@ -279,22 +332,28 @@ def verdict(holds: bool) -> str:
     return "holds" if holds else "MISSED"
 
 
-def report(
-    runs: list[Run], size: int, rounds: int, concurrency: int, part_size: int, args: Any
-) -> None:
+def report(runs: list[Run], clients: list[Client], size: int, part_size: int, args: Any) -> None:
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
     our_parts = max(1, math.ceil(size / part_size))
     legacy_parts = max(1, math.ceil(size / LEGACY_PART_SIZE))
+    ours = [client for client in clients if client.kind == "ours"]
+    raw, legacy = Client("raw"), Client("legacy")
+    # The concurrency each of ours ran with, as its uploads reported it (the default, if unset).
+    concurrency = {
+        client: next(r.concurrency for r in runs if r.client == client and r.concurrency)
+        for client in ours
+    }
     print(
         f"Upload throughput: one {size // MiB} MiB file ({size:,} B) of random bytes on disk, "
-        f"{rounds} rounds, clients interleaved (order rotated each round); medians."
+        f"{args.rounds} rounds, clients interleaved (order rotated each round); medians."
     )
     print(
         f"Machine: {os.cpu_count()} cores; Node {node.stdout.strip()}; SeaweedFS on 127.0.0.1; "
         "MB/s = 10^6 bytes/s."
     )
     print(
-        f"ours: {our_parts} parts of {part_size // MiB} MiB, {concurrency} at a time; "
+        f"ours: {our_parts} parts of {part_size // MiB} MiB, "
+        f"{' / '.join(str(concurrency[c]) for c in ours)} at a time; "
         f"1.1.0 client: {legacy_parts} parts of {LEGACY_PART_SIZE // MiB} MiB, one at a time; "
         "raw PUT: the whole file in one presigned PUT."
     )
@@ -306,66 +365,95 @@ def report(
             f"+{args.latency_ms:g} ms round trip"
         ),
     }
+    width = max(len(client.label) for client in clients) + 1
     for scenario in SCENARIOS:
         print()
         print(titles[scenario])
-        print(f"   {'client':15} {'median MB/s':>11}  {'each run, MB/s':32} {'peak RSS MiB':>12}")
-        for client in CLIENTS:
+        header = f"{'median MB/s':>11}  {'each run, MB/s':32} {'peak RSS MiB':>12}"
+        print(f"   {'client':{width}} {header}")
+        for client in clients:
             these = [r for r in runs if r.client == client and r.scenario == scenario]
             each = ", ".join(f"{r.mbps:.1f}" for r in these)
             rss_mib = max(r.max_rss_bytes for r in these) / MiB
             print(
-                f"   {LABELS[client]:15} {median_mbps(runs, client, scenario):11.1f}  "
+                f"   {client.label:{width}} {median_mbps(runs, client, scenario):11.1f}  "
                 f"{each:32} {rss_mib:12.1f}"
             )
-        raw = median_mbps(runs, "raw", scenario)
-        legacy = median_mbps(runs, "legacy", scenario)
-        ideal = min(concurrency, our_parts) * cap
-        for client in ("ours", "ours-http"):
+        raw_mbps = median_mbps(runs, raw, scenario)
+        legacy_mbps = median_mbps(runs, legacy, scenario)
+        for client in ours:
             mine = median_mbps(runs, client, scenario)
             if scenario == "loopback":
                 print(
-                    f"   {LABELS[client]} / raw PUT = {mine / raw:.3f} (target >= "
-                    f"{TARGET_RAW_RATIO}: {verdict(mine / raw >= TARGET_RAW_RATIO)}); "
-                    f"{LABELS[client]} / 1.1.0 = {mine / legacy:.2f}"
+                    f"   {client.label} / raw PUT = {mine / raw_mbps:.3f} (target >= "
+                    f"{TARGET_RAW_RATIO}: {verdict(mine / raw_mbps >= TARGET_RAW_RATIO)}); "
+                    f"{client.label} / 1.1.0 = {mine / legacy_mbps:.2f}"
                 )
             else:
+                ideal = min(concurrency[client], our_parts) * cap
+                faster = mine / legacy_mbps
                 print(
-                    f"   {LABELS[client]} / 1.1.0 = {mine / legacy:.2f} (target >= "
-                    f"{TARGET_LEGACY_RATIO}: {verdict(mine / legacy >= TARGET_LEGACY_RATIO)}); "
-                    f"{LABELS[client]} / ideal = {mine / ideal:.3f} (target >= "
+                    f"   {client.label} / 1.1.0 = {faster:.2f} (target >= "
+                    f"{TARGET_LEGACY_RATIO}: {verdict(faster >= TARGET_LEGACY_RATIO)}); "
+                    f"{client.label} / ideal = {mine / ideal:.3f} (target >= "
                     f"{TARGET_IDEAL_RATIO}: {verdict(mine / ideal >= TARGET_IDEAL_RATIO)})"
                 )
         if scenario == "throttled":
-            print(
-                f"   ideal for ours = min({concurrency} at a time, {our_parts} parts) x {cap:g} "
-                f"MB/s = {ideal:g} MB/s; raw PUT and 1.1.0 use one connection: at most {cap:g} MB/s"
-            )
+            for client in ours:
+                at_once = min(concurrency[client], our_parts)
+                waves = math.ceil(our_parts / at_once)
+                # Parts are sent whole, so the last round of parts may leave connections idle.
+                whole = size / (waves * part_size / (cap * MB)) / MB
+                print(
+                    f"   ideal for {client.label} = min({concurrency[client]} at a time, "
+                    f"{our_parts} parts) x {cap:g} MB/s = {at_once * cap:g} MB/s; with whole parts "
+                    f"(rounds of at most {at_once}: {waves}) at most {whole:.1f} MB/s"
+                )
+            print(f"   raw PUT and 1.1.0 use one connection: at most {cap:g} MB/s")
+    print()
+    print("CPU seconds per upload, medians: the uploading Node process / SeaweedFS")
+    for client in clients:
+        cells = []
+        for scenario in SCENARIOS:
+            these = [r for r in runs if r.client == client and r.scenario == scenario]
+            node_cpu = statistics.median(r.node_cpu_seconds for r in these)
+            store_cpu = statistics.median(r.store_cpu_seconds for r in these)
+            cells.append(f"{scenario} {node_cpu:4.2f} / {store_cpu:4.2f}")
+        print(f"   {client.label:{width}} {';   '.join(cells)}")
     print()
     print(
         "3. Peak RSS of the uploading Node process, all timed runs "
         f"(target <= {TARGET_RSS // MiB} MiB)"
     )
-    for client in CLIENTS:
+    for client in clients:
         peaks = [r.max_rss_bytes for r in runs if r.client == client]
         peak = max(peaks)
-        target = f": {verdict(peak <= TARGET_RSS)}" if client in ("ours", "ours-http") else ""
+        target = f": {verdict(peak <= TARGET_RSS)}" if client.kind == "ours" else ""
         print(
-            f"   {LABELS[client]:15} max {peak / MiB:6.1f} MiB, median "
+            f"   {client.label:{width}} max {peak / MiB:6.1f} MiB, median "
             f"{statistics.median(peaks) / MiB:6.1f} MiB{target}"
         )
     print()
     print("Notes:")
     print("  * Time runs from the upload call to its result inside the Node process: Node's own")
     print("    start is left out; each client's calls to its Django (prepare/initialize, parts,")
-    print("    finalize) are in. Each upload is a fresh Node process; peak RSS is its ru_maxrss.")
+    print("    finalize) are in. Each upload is a fresh Node process; peak RSS is its VmHWM (its")
+    print("    ru_maxrss would include the RSS of this Python process, which forked it).")
     print("  * One untimed warm-up upload per client on loopback comes first (page cache, store).")
     print("  * After each run its objects are deleted and the store left to go idle (its")
-    print("    background work after a delete slowed whichever run came next).")
+    print("    background work after a delete slowed whichever run came next); each run starts")
+    print(f"    once the machine is at most {QUIET_BUSY:.0%} busy.")
     print("  * Both Djangos run Django's development server with a pool of reused threads")
     print("    (_django_server.py), DEBUG off: a thread per connection would make every fresh")
     print("    Node process pay django-storages' per-thread boto3 set-up (~100 ms).")
-    print("  * Node's own baseline RSS (an idle process with the file opened) is about 44 MiB.")
+    print("  * Node's own baseline RSS (an idle process with the file opened) is about 41 MiB.")
+
+
+def concurrency_list(text: str) -> list[int | None]:
+    values = [int(item) for item in text.split(",") if item.strip()]
+    if not values or min(values) < 1 or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError("distinct integers >= 1, comma-separated, e.g. 4,6,8")
+    return list(values)
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -377,12 +465,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (>= 3 for medians)")
     parser.add_argument("--size-mib", type=int, default=256)
-    parser.add_argument("--concurrency", type=int, default=4, help="ours: parts at once")
+    parser.add_argument(
+        "--concurrency",
+        type=concurrency_list,
+        default=[None],
+        help="ours: parts at once, e.g. 4,6,8 (a row each); default: the client's own default",
+    )
+    parser.add_argument(
+        "--fetch-transport",
+        action="store_true",
+        help="also ours with parts sent by fetch (undici), at the first concurrency",
+    )
+    parser.add_argument(
+        "--part-size-mib",
+        type=int,
+        default=None,
+        help="ours: S3FF_PART_SIZE of its Django (a server setting); default: the library's",
+    )
     parser.add_argument("--throttle-mbps", type=float, default=20.0, help="per connection")
     parser.add_argument("--latency-ms", type=float, default=40.0, help="added round trip")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    clients = [Client("ours", concurrency) for concurrency in args.concurrency]
+    if args.fetch_transport:
+        clients.append(Client("ours", args.concurrency[0], "fetch"))
+    clients += [Client("raw"), Client("legacy")]
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise RuntimeError("node and npm are needed")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -393,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     from test_app.faultproxy import FaultProxy, Mode
     from test_app.seaweedfs import SeaweedFS
 
-    part_size = int(DEFAULTS["S3FF_PART_SIZE"])  # test_app keeps the library's default
+    part_size = args.part_size_mib * MiB if args.part_size_mib else int(DEFAULTS["S3FF_PART_SIZE"])
     size = args.size_mib * MiB
     legacy_python = ensure_legacy_venv(LEGACY_VENV)
     legacy_module = ensure_npm_legacy()
@@ -421,11 +529,11 @@ def main(argv: list[str] | None = None) -> int:
         write_random_file(data, size)
         with (
             django_server("ours-loopback", Path(sys.executable), "test_app.settings",
-                          ours_env(endpoints["loopback"], tmp / "ours-1.sqlite3"), [str(REPO)],
-                          tmp) as ours_loopback,
+                          ours_env(endpoints["loopback"], tmp / "ours-1.sqlite3", part_size),
+                          [str(REPO)], tmp) as ours_loopback,
             django_server("ours-throttled", Path(sys.executable), "test_app.settings",
-                          ours_env(endpoints["throttled"], tmp / "ours-2.sqlite3"), [str(REPO)],
-                          tmp) as ours_throttled,
+                          ours_env(endpoints["throttled"], tmp / "ours-2.sqlite3", part_size),
+                          [str(REPO)], tmp) as ours_throttled,
             django_server("legacy-loopback", legacy_python, "legacy_app.settings",
                           legacy_env(endpoints["loopback"], tmp / "legacy-1.sqlite3"), [],
                           tmp) as legacy_loopback,
@@ -441,9 +549,9 @@ def main(argv: list[str] | None = None) -> int:
             }
             signers = {scenario: s3_client(url) for scenario, url in endpoints.items()}
 
-            def options(client: str, scenario: str) -> list[str]:
+            def options(client: Client, scenario: str) -> list[str]:
                 common = ["--file", str(data)]
-                if client == "raw":
+                if client.kind == "raw":
                     # ContentLength is signed, as the library signs it into its own URLs.
                     url = signers[scenario].generate_presigned_url(
                         "put_object",
@@ -451,35 +559,41 @@ def main(argv: list[str] | None = None) -> int:
                         ExpiresIn=3600,
                     )
                     return [*common, "--url", url]
-                server = "ours" if client == "ours-http" else client
-                base = django[(server, scenario)] + "/api/s3-upload/"
-                if client in ("ours", "ours-http"):
-                    return [*common, "--base-url", base, "--field-id", FIELD_ID,
-                            "--concurrency", str(args.concurrency)]  # fmt: skip
+                base = django[(client.kind, scenario)] + "/api/s3-upload/"
+                if client.kind == "ours":
+                    extra = []
+                    if client.concurrency is not None:
+                        extra += ["--concurrency", str(client.concurrency)]
+                    if client.transport:
+                        extra += ["--transport", client.transport]
+                    return [*common, "--base-url", base, "--field-id", FIELD_ID, *extra]
                 return [*common, "--base-url", base, "--field-id", LEGACY_FIELD_ID,
                         "--legacy-module", str(legacy_module)]  # fmt: skip
 
-            for client in CLIENTS:
+            for client in clients:
                 warm = run_node(client, "loopback", options(client, "loopback"))
-                log(f"warm-up {LABELS[client]:15} loopback  {warm.mbps:7.1f} MB/s")
+                log(f"warm-up {client.label:15} loopback  {warm.mbps:7.1f} MB/s")
                 empty_buckets(direct)
                 settle(store_pid)
             for round_number in range(args.rounds):
-                shift = round_number % len(CLIENTS)
-                order = CLIENTS[shift:] + CLIENTS[:shift]
+                shift = round_number % len(clients)
+                order = clients[shift:] + clients[:shift]
                 for scenario in SCENARIOS:
                     for client in order:
+                        store_cpu = cpu_seconds(store_pid)
                         run = run_node(client, scenario, options(client, scenario))
+                        # Node's start and end are in, but the store is idle then.
+                        run = replace(run, store_cpu_seconds=cpu_seconds(store_pid) - store_cpu)
                         runs.append(run)
                         empty_buckets(direct)
                         waited = settle(store_pid)
                         log(
-                            f"round {round_number + 1} {LABELS[client]:15} {scenario:9} "
+                            f"round {round_number + 1} {client.label:15} {scenario:9} "
                             f"{run.mbps:7.1f} MB/s  {run.seconds:6.2f} s  "
                             f"RSS {run.max_rss_bytes / MiB:6.1f} MiB  (store idle after "
                             f"{waited:.1f} s)"
                         )
-    report(runs, size, args.rounds, args.concurrency, part_size, args)
+    report(runs, clients, size, part_size, args)
     return 0
 
 

@@ -1,16 +1,18 @@
 // One timed upload of a file from disk, for benchmarks/client_throughput.py (which starts the
 // servers and runs this once per measurement, so that each upload has a fresh process whose
-// peak memory is its own). Prints one JSON line: the client, bytes, seconds and peak RSS.
+// peak memory is its own). Prints one JSON line: the client, bytes, seconds, CPU seconds and
+// peak RSS.
 //
 //   node bench/upload.mjs --client ours   --file F --base-url URL --field-id ID [--concurrency N]
-//   node bench/upload.mjs --client ours-http ...  (the same, parts sent by node-http-transport.mjs)
+//                         [--transport fetch]   (parts sent with fetch instead of the default)
 //   node bench/upload.mjs --client raw    --file F --url PRESIGNED_PUT_URL
 //   node bench/upload.mjs --client legacy --file F --base-url URL --field-id ID --legacy-module PATH
 //
 // "ours" is this package's build (dist/, from `npm run build`); "raw" is one presigned PUT of the
 // whole file, the physical baseline; "legacy" is the django-s3-file-field@1.1.0 npm client,
-// imported from the path given (it is installed outside this package).
-import { createReadStream, openAsBlob } from 'node:fs';
+// imported from the path given (it is installed outside this package). For "ours", the JSON
+// also gives the concurrency the upload ran with.
+import { createReadStream, openAsBlob, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -23,6 +25,7 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     'legacy-module': { type: 'string' },
     concurrency: { type: 'string' },
+    transport: { type: 'string' },
   },
 });
 
@@ -37,18 +40,20 @@ const contentType = 'application/octet-stream';
 // Disk-backed: every client reads the file as it sends it, as it would a user's file.
 const blob = await openAsBlob(required('file'));
 
+/** The parts ours sends at once: as told, or the client's default. */
+let concurrency;
+
 /** Resolves once the upload is complete (or throws); everything it needs is set up before. */
 async function makeUpload() {
   switch (args.client) {
-    case 'ours':
-    case 'ours-http': {
-      const { S3FileFieldClient } = await import(new URL('../dist/index.js', import.meta.url).href);
-      const transport =
-        args.client === 'ours-http' ? (await import('./node-http-transport.mjs')).createNodeHttpTransport() : undefined;
-      const client = new S3FileFieldClient({
+    case 'ours': {
+      const ours = await import(new URL('../dist/index.js', import.meta.url).href);
+      if (args.transport !== undefined && args.transport !== 'fetch') throw new Error('--transport may only be fetch');
+      concurrency = args.concurrency ? Number(args.concurrency) : ours.defaultNodeConcurrency;
+      const client = new ours.S3FileFieldClient({
         baseUrl: required('base-url'),
-        ...(args.concurrency ? { concurrency: Number(args.concurrency) } : {}),
-        ...(transport ? { transport } : {}),
+        concurrency,
+        ...(args.transport === 'fetch' ? { transport: ours.createFetchTransport() } : {}),
       });
       // With a progress listener, as an app would have one.
       let reports = 0;
@@ -89,14 +94,32 @@ async function makeUpload() {
       };
     }
     default:
-      throw new Error(`--client must be ours, ours-http, raw or legacy, not ${args.client}`);
+      throw new Error(`--client must be ours, raw or legacy, not ${args.client}`);
   }
+}
+
+/**
+ * This process's peak resident set, in bytes. On Linux, VmHWM of /proc/self/status: the
+ * ru_maxrss that `process.resourceUsage().maxRSS` gives is carried over from the parent
+ * through fork and exec, so a benchmark process larger than Node would show as Node's peak.
+ */
+function peakRss() {
+  try {
+    const kib = /^VmHWM:\s*(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib) return Number(kib) * 1024;
+  } catch {
+    // Not Linux: ru_maxrss is the best there is.
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 const upload = await makeUpload();
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 await upload();
 const seconds = (performance.now() - started) / 1000;
-// maxRSS is the process's peak resident set (ru_maxrss), in KiB.
-const maxRssBytes = process.resourceUsage().maxRSS * 1024;
-console.log(JSON.stringify({ client: args.client, bytes: blob.size, seconds, maxRssBytes }));
+const cpu = process.cpuUsage(cpuBefore);
+// User + system time of the whole process (its libuv threads, which read the file, too).
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+const maxRssBytes = peakRss();
+console.log(JSON.stringify({ client: args.client, bytes: blob.size, seconds, cpuSeconds, maxRssBytes, concurrency }));

@@ -15,9 +15,30 @@ import { isRetryableStatus, parseRetryAfter, type RetryRuntime, type RetryVerdic
 /** Static headers, or a function called before every API call (e.g. to refresh a token). */
 export type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
+/** What an API call asks of fetch; a global `fetch` is one. */
+export type ApiFetch = (url: string, init: ApiRequestInit) => Promise<ApiResponse>;
+
+export interface ApiRequestInit {
+  readonly method: 'POST';
+  /** Names in lower case. */
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly credentials: RequestCredentials;
+  readonly signal?: AbortSignal;
+}
+
+/** What an API call reads of fetch's `Response`. */
+export interface ApiResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
 export interface ApiConfig {
   readonly baseUrl: string;
-  readonly fetch: typeof fetch;
+  readonly fetch: ApiFetch;
   readonly headers: HeadersSource | undefined;
   readonly credentials: RequestCredentials;
   readonly csrf: CsrfConfig | false;
@@ -89,7 +110,7 @@ export class UploadApi {
     const headers = await this.requestHeaders(url);
     // Called detached: a `window.fetch` passed in as is throws "Illegal invocation" as a method of another object.
     const { fetch } = this.config;
-    let response: Response;
+    let response: ApiResponse;
     let text: string;
     try {
       response = await fetch(url, {
@@ -124,15 +145,35 @@ export class UploadApi {
     });
   }
 
-  private async requestHeaders(url: string): Promise<Headers> {
+  private async requestHeaders(url: string): Promise<Record<string, string>> {
     const source = this.config.headers;
-    const headers = new Headers(typeof source === 'function' ? await source() : source);
-    headers.set('Content-Type', 'application/json');
-    headers.set('Accept', 'application/json');
+    const headers = lowerCaseHeaders(typeof source === 'function' ? await source() : source);
+    headers['content-type'] = 'application/json';
+    headers.accept = 'application/json';
     const csrf = this.config.csrf && csrfHeaderFor(url, this.config.csrf);
-    if (csrf && !headers.has(csrf[0])) headers.set(...csrf);
+    if (csrf && !(csrf[0].toLowerCase() in headers)) headers[csrf[0].toLowerCase()] = csrf[1];
     return headers;
   }
+}
+
+/**
+ * Any form of `HeadersInit` as a plain object. Not with `new Headers()`: in
+ * Node, that alone loads undici (some 9 MiB), which the default there avoids.
+ */
+function lowerCaseHeaders(init: HeadersInit | undefined): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  const add = (value: string, name: string) => {
+    headers[name.toLowerCase()] = value;
+  };
+  if (init === undefined) return headers;
+  if (Array.isArray(init)) {
+    for (const [name, value] of init) add(value, name);
+  } else if (typeof (init as Headers).forEach === 'function') {
+    (init as Headers).forEach(add);
+  } else {
+    for (const [name, value] of Object.entries(init)) add(value, name);
+  }
+  return headers;
 }
 
 function classifyApiFailure(error: unknown): RetryVerdict {
@@ -159,7 +200,7 @@ function parseJson(text: string): unknown {
  */
 function describeErrorBody(
   json: unknown,
-  response: Response,
+  response: ApiResponse,
 ): { detail: string; fieldErrors?: Record<string, string[]> } {
   if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
     const { detail } = json as { detail?: unknown };

@@ -5,22 +5,14 @@ import type { ProgressListener } from './progress.js';
 import type { FinalizedUpload } from './protocol.js';
 import { defaultResumeStore, type ResumeStore } from './resume.js';
 import { type RetryInfo, sleep } from './retry.js';
-import { defaultTransport } from './transport/default.js';
+import { runtimeDefaults } from './runtime.js';
 import type { PartTransport } from './transport/types.js';
 import { runUpload, type UploadEngine } from './upload.js';
-
-/**
- * Parts sent at once. Browsers open at most 6 HTTP/1.1 connections per host:
- * 4 leaves room for the page's own requests and for re-signing calls, and 4
- * streams of ≥ 5 MiB already fill a typical uplink. More mostly adds memory
- * (a browser may buffer each part in flight) and retry storms on a flaky link.
- */
-export const defaultConcurrency = 4;
 
 export interface S3FileFieldClientOptions {
   /** Where `s3_file_field.urls` is mounted, e.g. `/api/s3-upload/`; absolute in Node. */
   readonly baseUrl: string;
-  /** Parts sent at once; default {@link defaultConcurrency}. */
+  /** Parts sent at once; default `defaultConcurrency` (6), `defaultNodeConcurrency` (8) in Node. */
   readonly concurrency?: number | undefined;
   /** Retries of each request after a network error, 5xx or 429; default 5. */
   readonly retries?: number | undefined;
@@ -34,9 +26,12 @@ export interface S3FileFieldClientOptions {
   readonly credentials?: RequestCredentials | undefined;
   /** Sending Django's CSRF cookie back as a header; on by default, `false` to turn off. */
   readonly csrf?: CsrfOptions | false | undefined;
-  /** The fetch for API calls (e.g. one that adds authentication); default: the global one. */
+  /**
+   * The fetch for API calls (e.g. one that adds authentication); default: the
+   * global one, but node:http in Node.
+   */
   readonly fetch?: typeof fetch | undefined;
-  /** How parts reach the store; default XHR in browsers, fetch elsewhere. */
+  /** How parts reach the store; default XHR in browsers, node:http in Node, fetch elsewhere. */
   readonly transport?: PartTransport | undefined;
   /**
    * Remember unfinished uploads so that uploading the same file again sends only
@@ -62,7 +57,8 @@ export class S3FileFieldClient {
   private readonly engine: UploadEngine;
 
   constructor(options: S3FileFieldClientOptions) {
-    const concurrency = options.concurrency ?? defaultConcurrency;
+    const defaults = runtimeDefaults();
+    const concurrency = options.concurrency ?? defaults.concurrency;
     const retries = options.retries ?? 5;
     requireInteger('concurrency', concurrency, 1);
     requireInteger('retries', retries, 0);
@@ -83,15 +79,14 @@ export class S3FileFieldClient {
     this.engine = {
       api: new UploadApi({
         baseUrl: options.baseUrl,
-        // Looked up at each call, so a fetch polyfilled after the client was made is used.
-        fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+        fetch: options.fetch ?? defaults.fetch,
         headers: options.headers,
         credentials: options.credentials ?? 'same-origin',
         csrf: resolveCsrfOptions(options.csrf),
         retry,
       }),
       apiBaseUrl: options.baseUrl,
-      transport: options.transport ?? defaultTransport(),
+      transport: options.transport ?? defaults.transport(concurrency),
       concurrency,
       retry,
       resumeStore: resume === true ? defaultResumeStore() : resume || undefined,

@@ -1,5 +1,6 @@
 export type { HeadersSource } from './api.js';
-export { defaultConcurrency, S3FileFieldClient, type S3FileFieldClientOptions, type UploadOptions } from './client.js';
+export { S3FileFieldClient, type S3FileFieldClientOptions, type UploadOptions } from './client.js';
+export { defaultConcurrency, defaultNodeConcurrency } from './concurrency.js';
 export type { CsrfOptions } from './csrf.js';
 export {
   ApiCallError,
@@ -21,5 +22,6 @@ export {
 } from './resume.js';
 export type { RetryInfo } from './retry.js';
 export { createFetchTransport, type FetchTransportOptions } from './transport/fetch.js';
+export { createNodeHttpTransport, type NodeHttpTransportOptions } from './transport/node-http.js';
 export type { PartPutRequest, PartPutResponse, PartTransport } from './transport/types.js';
 export { createXhrTransport } from './transport/xhr.js';

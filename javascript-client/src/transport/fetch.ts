@@ -12,7 +12,7 @@ export interface FetchTransportOptions {
   readonly byteProgress?: boolean | undefined;
 }
 
-/** Sends parts with fetch, for runtimes without XMLHttpRequest (Node, workers). */
+/** Sends parts with fetch: the default where there is neither XMLHttpRequest nor Node (workers). */
 export function createFetchTransport(options: FetchTransportOptions = {}): PartTransport {
   const fetchPart = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const byteProgress = options.byteProgress ?? isNode();

@@ -107,6 +107,26 @@ describe('requests', () => {
     expect(fresh.sent.map((request) => request.headers.get('Authorization'))).toEqual(['Bearer 1', 'Bearer 2']);
   });
 
+  it('takes headers as a Headers object or as pairs, names in any case', async () => {
+    const given = apiAnswering([json(200, { parts: [] })], {
+      headers: new Headers({ Authorization: 'Token abc', 'X-Trace': '1' }),
+    });
+    await given.api.status('sig', signal());
+    expect(given.sent[0]?.headers.get('Authorization')).toBe('Token abc');
+    expect(given.sent[0]?.headers.get('X-Trace')).toBe('1');
+
+    const pairs = apiAnswering([json(200, { parts: [] })], {
+      headers: [
+        ['authorization', 'Token xyz'],
+        ['CONTENT-TYPE', 'text/plain'],
+      ],
+    });
+    await pairs.api.status('sig', signal());
+    expect(pairs.sent[0]?.headers.get('Authorization')).toBe('Token xyz');
+    // The API speaks JSON, whatever was given.
+    expect(pairs.sent[0]?.headers.get('Content-Type')).toBe('application/json');
+  });
+
   it('sends the finalize parts and reads the answer', async () => {
     const { api, sent } = apiAnswering([json(200, { field_value: 'fv', object_key: 'k', file_size: 15 })]);
     const result = await api.finalize('sig', [{ partNumber: 1, etag: '"e1"' }], signal());

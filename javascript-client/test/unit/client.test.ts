@@ -2,7 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { S3FileFieldClient, S3FileFieldError, type UploadProgress } from '../../src/index.js';
 import { clientFor } from '../support/client.js';
 import { apiBaseUrl, FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
@@ -57,8 +57,10 @@ describe('S3FileFieldClient', () => {
     }
   });
 
-  it("uploads through Node's own fetch by default, over a real connection", async () => {
+  it('uploads over node:http by default, over a real connection', async () => {
     const loopback = await startLoopbackStack({ partSize: 100_000 });
+    // Neither the parts nor the API calls go through Node's fetch.
+    vi.stubGlobal('fetch', () => Promise.reject(new Error('fetch is not the default in Node')));
     try {
       const client = new S3FileFieldClient({ baseUrl: loopback.baseUrl });
       const big = makeFile(250_001);
@@ -72,6 +74,7 @@ describe('S3FileFieldClient', () => {
       expect(loopback.stack.putsOf(1)[1]?.headers).toEqual({ 'Content-Type': 'text/plain' });
       expect(events.at(-1)).toMatchObject({ state: 'done', uploaded: 250_001 });
     } finally {
+      vi.unstubAllGlobals();
       await loopback.close();
     }
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   ApiCallError,
+  defaultConcurrency,
+  defaultNodeConcurrency,
   MemoryResumeStore,
   MissingEtagError,
   PartUploadError,
@@ -304,10 +306,23 @@ describe('concurrency', () => {
     expect(stack.maxInFlight).toBe(concurrency);
   });
 
-  it('sends 4 parts at once by default', async () => {
+  it('sends 8 parts at once by default in Node', async () => {
     const stack = new FakeStack({ partSize: 10 });
     await clientFor(stack).uploadFile(makeFile(400), knownFieldId);
-    expect(stack.maxInFlight).toBe(4);
+    expect(stack.maxInFlight).toBe(defaultNodeConcurrency);
+    expect(defaultNodeConcurrency).toBe(8);
+  });
+
+  it('sends 6 parts at once by default in a browser, where 6 connections to a host is the most', async () => {
+    vi.stubGlobal('XMLHttpRequest', class {});
+    try {
+      const stack = new FakeStack({ partSize: 10 });
+      await clientFor(stack).uploadFile(makeFile(400), knownFieldId);
+      expect(stack.maxInFlight).toBe(defaultConcurrency);
+      expect(defaultConcurrency).toBe(6);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('stops starting parts after one fails for good', async () => {
