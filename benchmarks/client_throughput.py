@@ -226,19 +226,9 @@ def legacy_env(endpoint: str, database: Path) -> dict[str, str]:
 
 
 def s3_client(endpoint: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    from test_app.seaweedfs import admin_client
 
-    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    return admin_client(endpoint)
 
 
 def empty_buckets(s3: Any) -> None:

@@ -54,22 +54,28 @@ class PartChecksumsField(serializers.Field):  # type: ignore[type-arg]
             raise serializers.ValidationError(f"An upload has at most {S3_MAX_PART_COUNT} parts.")
         md5s: dict[int, str] = {}
         for index, item in enumerate(data):
-            number = item.get("part_number") if isinstance(item, dict) else None
-            md5 = item.get("content_md5") if isinstance(item, dict) else None
-            if (
-                not isinstance(number, int)
-                or isinstance(number, bool)
-                or not 1 <= number <= S3_MAX_PART_COUNT
-            ):
-                raise serializers.ValidationError(
-                    f"Item {index}: part_number must be an integer from 1 to {S3_MAX_PART_COUNT}."
-                )
+            number = _part_number(item, index)
+            md5 = item.get("content_md5")
             if not isinstance(md5, str) or not _is_md5(md5):
                 raise serializers.ValidationError(
                     f"Item {index}: content_md5 must be the base64 of a 16-byte MD5 digest."
                 )
             md5s[number] = md5
         return md5s
+
+
+def _part_number(item: Any, index: int) -> int:
+    """The `part_number` of one item of a list of parts, checked."""
+    number = item.get("part_number") if isinstance(item, dict) else None
+    if (
+        not isinstance(number, int)
+        or isinstance(number, bool)
+        or not 1 <= number <= S3_MAX_PART_COUNT
+    ):
+        raise serializers.ValidationError(
+            f"Item {index}: part_number must be an integer from 1 to {S3_MAX_PART_COUNT}."
+        )
+    return number
 
 
 def _no_such_part(part_count: int, number: int) -> str:
@@ -230,16 +236,8 @@ class PartReceiptsField(serializers.Field):  # type: ignore[type-arg]
             raise serializers.ValidationError(f"An upload has at most {S3_MAX_PART_COUNT} parts.")
         receipts = []
         for index, item in enumerate(data):
-            number = item.get("part_number") if isinstance(item, dict) else None
-            etag = item.get("etag") if isinstance(item, dict) else None
-            if (
-                not isinstance(number, int)
-                or isinstance(number, bool)
-                or not 1 <= number <= S3_MAX_PART_COUNT
-            ):
-                raise serializers.ValidationError(
-                    f"Item {index}: part_number must be an integer from 1 to {S3_MAX_PART_COUNT}."
-                )
+            number = _part_number(item, index)
+            etag = item.get("etag")
             if not isinstance(etag, str) or not etag or len(etag) > MAX_ETAG_LENGTH:
                 raise serializers.ValidationError(
                     f"Item {index}: etag must be the store's ETag header (a non-empty string)."
