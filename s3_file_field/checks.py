@@ -354,6 +354,12 @@ _UNREACHABLE_HINT = (
 )
 
 
+def _multipart_refused(group: StorageGroup, what: str) -> checks.CheckMessage:
+    return checks.Error(
+        f"The credentials {what}", hint=_MULTIPART_HINT, obj=group.label, id="s3_file_field.E012"
+    )
+
+
 def _unreachable(group: StorageGroup, reason: str) -> checks.CheckMessage:
     return checks.Warning(
         f"The store could not be checked: {reason}",
@@ -410,14 +416,7 @@ def probe_store(group: StorageGroup, site: SiteOrigins) -> list[checks.CheckMess
     try:
         upload_id = backend.create_multipart_upload(name, "application/octet-stream")
     except AccessDenied as error:
-        messages.append(
-            checks.Error(
-                f"The credentials may not start a multipart upload: {error}",
-                hint=_MULTIPART_HINT,
-                obj=group.label,
-                id="s3_file_field.E012",
-            )
-        )
+        messages.append(_multipart_refused(group, f"may not start a multipart upload: {error}"))
     except StorageError as error:
         # Where listing was denied, the bucket or the credentials show their problem here.
         refusal = _refusal(group, error)
@@ -427,12 +426,7 @@ def probe_store(group: StorageGroup, site: SiteOrigins) -> list[checks.CheckMess
             backend.abort_multipart_upload(name, upload_id)
         except StorageError as error:
             messages.append(
-                checks.Error(
-                    f"The credentials may start a multipart upload but not abort it: {error}",
-                    hint=_MULTIPART_HINT,
-                    obj=group.label,
-                    id="s3_file_field.E012",
-                )
+                _multipart_refused(group, f"may start a multipart upload but not abort it: {error}")
             )
 
     if not site.browser_uploads:

@@ -20,54 +20,50 @@ class HomeView(TemplateView):
         return context
 
 
-class ResourceCreateView(CreateView):  # type: ignore[type-arg]
+class DemoFormPage:
+    """The demo's form pages: one template; after saving, the record's edit page (or home)."""
+
+    template_name: str | None = "test_app/form.html"
+    edit_url_name: str | None = None
+
+    def get_success_url(self) -> str:
+        if self.edit_url_name is None:
+            return reverse("home")
+        return reverse(self.edit_url_name, args=[self.object.pk])  # type: ignore[attr-defined]
+
+
+class ResourceCreateView(DemoFormPage, CreateView):  # type: ignore[type-arg]
     model = Resource
     form_class = ResourceForm
-    template_name = "test_app/form.html"
     extra_context = {"title": "New resource"}
-
-    def get_success_url(self) -> str:
-        return reverse("resource-edit", args=[self.object.pk])  # type: ignore[union-attr]
+    edit_url_name = "resource-edit"
 
 
-class ResourceUpdateView(UpdateView):  # type: ignore[type-arg]
+class ResourceUpdateView(DemoFormPage, UpdateView):  # type: ignore[type-arg]
     model = Resource
     form_class = ResourceForm
-    template_name = "test_app/form.html"
     extra_context = {"title": "Edit resource"}
-
-    def get_success_url(self) -> str:
-        return reverse("resource-edit", args=[self.object.pk])
+    edit_url_name = "resource-edit"
 
 
-class LimitedResourceCreateView(CreateView):  # type: ignore[type-arg]
+class LimitedResourceCreateView(DemoFormPage, CreateView):  # type: ignore[type-arg]
     model = LimitedResource
     form_class = LimitedResourceForm
-    template_name = "test_app/form.html"
     extra_context = {"title": "New limited resource"}
 
-    def get_success_url(self) -> str:
-        return reverse("home")
 
-
-class MultiResourceCreateView(CreateView):  # type: ignore[type-arg]
+class MultiResourceCreateView(DemoFormPage, CreateView):  # type: ignore[type-arg]
     model = MultiResource
     form_class = MultiResourceForm
-    template_name = "test_app/form.html"
     extra_context = {"title": "New resource with an optional file"}
-
-    def get_success_url(self) -> str:
-        return reverse("multi-edit", args=[self.object.pk])  # type: ignore[union-attr]
+    edit_url_name = "multi-edit"
 
 
-class MultiResourceUpdateView(UpdateView):  # type: ignore[type-arg]
+class MultiResourceUpdateView(DemoFormPage, UpdateView):  # type: ignore[type-arg]
     model = MultiResource
     form_class = MultiResourceForm
-    template_name = "test_app/form.html"
     extra_context = {"title": "Edit resource with an optional file"}
-
-    def get_success_url(self) -> str:
-        return reverse("multi-edit", args=[self.object.pk])
+    edit_url_name = "multi-edit"
 
 
 class SpaView(TemplateView):
