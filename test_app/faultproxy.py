@@ -11,7 +11,8 @@ Modes, switched from Python (`FaultProxy.set_mode`) or by any HTTP client (see C
   `seed` when the mode is set: it is answered `500` with an S3-style XML error after its body
   was read (`"500"`), or `503 SlowDown` (`"503"`), or the connection is reset halfway through
   its body (`"reset"`), or half the body is read and then nothing happens until the client
-  gives up (`"stall"`), as chosen among `kinds`. Django's own S3 calls (signed in headers)
+  gives up (`"stall"`), or it goes to the store with one byte of its body changed
+  (`"corrupt"`), as chosen among `kinds`. Django's own S3 calls (signed in headers)
   always pass, so the faults hit the client alone.
 - `throttle`: each connection is capped at `bytes_per_second` in each direction, and every byte
   waits `latency_ms / 2` each way, i.e. `latency_ms` more round trip, as on a slow far link.
@@ -50,11 +51,11 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 ModeName = Literal["pass", "fail", "throttle"]
-FaultKind = Literal["500", "503", "reset", "stall"]
+FaultKind = Literal["500", "503", "reset", "stall", "corrupt"]
 MODE_NAMES: tuple[ModeName, ...] = ("pass", "fail", "throttle")
-# What `fail` draws from unless told otherwise; "503" and "stall" are asked for by name.
+# What `fail` draws from unless told otherwise; the other kinds are asked for by name.
 FAULT_KINDS: tuple[FaultKind, ...] = ("500", "reset")
-ALL_FAULT_KINDS: tuple[FaultKind, ...] = ("500", "503", "reset", "stall")
+ALL_FAULT_KINDS: tuple[FaultKind, ...] = ("500", "503", "reset", "stall", "corrupt")
 # A stalled request is held this long (or until the client gives up), then dropped.
 STALL_SECONDS = 120.0
 CONTROL_PREFIX = "/__faultproxy__/"
@@ -490,6 +491,11 @@ class FaultProxy:
                     # The client's own timeout must end this; a closing proxy cancels it.
                     await asyncio.sleep(STALL_SECONDS)
                     raise Reset
+                elif fault == "corrupt":
+                    await upstream.put(head)
+                    await _body(
+                        reader, request, _flip_byte_at(request.content_length // 2, upstream.put)
+                    )
                 elif fault == "reset":
                     await upstream.put(head)
                     half = request.content_length // 2
@@ -546,6 +552,24 @@ async def _relay(reader: asyncio.StreamReader, to: Pipe) -> None:
 
 async def _discard(data: bytes) -> None:
     pass
+
+
+def _flip_byte_at(
+    offset: int, sink: Callable[[bytes], Awaitable[None]]
+) -> Callable[[bytes], Awaitable[None]]:
+    """`sink`, fed a body whose byte at `offset` is inverted (bytes corrupted on the way)."""
+    seen = 0
+
+    async def flip(data: bytes) -> None:
+        nonlocal seen
+        if seen <= offset < seen + len(data):
+            changed = bytearray(data)
+            changed[offset - seen] ^= 0xFF
+            data = bytes(changed)
+        seen += len(data)
+        await sink(data)
+
+    return flip
 
 
 def _collect(into: bytearray) -> Callable[[bytes], Awaitable[None]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 import requests
 
@@ -50,6 +53,33 @@ def test_reset_and_stall(proxy):
     proxy.set_mode(Mode(name="pass"))
     assert requests.put(url, data=b"x" * 10, timeout=10).status_code == 200
     assert proxy.stats()["faults"] == {"reset": 1, "stall": 1}
+
+
+def test_corrupt_changes_one_byte_on_the_way(proxy, s3_client):
+    client = admin_client(proxy.url)
+    key = "proxy/corrupted.bin"
+    body = bytes(range(256)) * 400
+    url = client.generate_presigned_url(
+        "put_object", Params={"Bucket": "s3ff-test", "Key": key}, ExpiresIn=600
+    )
+    proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("corrupt",)))
+    assert requests.put(url, data=body, timeout=10).status_code == 200
+    stored = s3_client.get_object(Bucket="s3ff-test", Key=key)["Body"].read()
+    assert len(stored) == len(body)
+    assert [i for i in range(len(body)) if stored[i] != body[i]] == [len(body) // 2]
+    assert stored[len(body) // 2] == body[len(body) // 2] ^ 0xFF
+
+    # What the checksums are for: signed for its Content-MD5, the PUT is refused instead.
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    signed = client.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": "s3ff-test", "Key": "proxy/checked.bin", "ContentMD5": md5},
+        ExpiresIn=600,
+    )
+    refused = requests.put(signed, data=body, headers={"Content-MD5": md5}, timeout=10)
+    assert refused.status_code == 400
+    assert "<Code>BadDigest</Code>" in refused.text
+    assert proxy.stats()["faults"] == {"corrupt": 2}
 
 
 def test_django_calls_pass_through_untouched(proxy, api_client, monkeypatch):

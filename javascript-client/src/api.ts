@@ -50,6 +50,11 @@ export interface PrepareRequest {
   readonly fileName: string;
   readonly fileSize: number;
   readonly contentType: string | undefined;
+  /**
+   * Ask for every part URL to be signed for its Content-MD5; with the checksums
+   * of the parts hashed already (part 1 of a small file).
+   */
+  readonly checksums?: ReadonlyMap<number, string> | undefined;
 }
 
 /** The five endpoints of the upload protocol (see the project's http-api spec). */
@@ -66,12 +71,23 @@ export class UploadApi {
       file_name: request.fileName,
       file_size: request.fileSize,
       ...(request.contentType ? { content_type: request.contentType } : {}),
+      ...(request.checksums ? { checksum: 'md5', part_checksums: partChecksums(request.checksums) } : {}),
     };
     return readPrepareResponse(await this.post('upload-prepare/', body, signal));
   }
 
-  async signParts(uploadSignature: string, partNumbers: readonly number[], signal: AbortSignal): Promise<SignedPart[]> {
-    const body = { upload_signature: uploadSignature, part_numbers: partNumbers };
+  /** Signs these parts' URLs, each for its Content-MD5 when `checksums` are given. */
+  async signParts(
+    uploadSignature: string,
+    partNumbers: readonly number[],
+    signal: AbortSignal,
+    checksums?: ReadonlyMap<number, string>,
+  ): Promise<SignedPart[]> {
+    const body = {
+      upload_signature: uploadSignature,
+      part_numbers: partNumbers,
+      ...(checksums ? { part_checksums: partChecksums(checksums) } : {}),
+    };
     return readPartsResponse(await this.post('upload-parts/', body, signal));
   }
 
@@ -174,6 +190,10 @@ function lowerCaseHeaders(init: HeadersInit | undefined): Record<string, string>
     for (const [name, value] of Object.entries(init)) add(value, name);
   }
   return headers;
+}
+
+function partChecksums(checksums: ReadonlyMap<number, string>): { part_number: number; content_md5: string }[] {
+  return [...checksums].map(([partNumber, md5]) => ({ part_number: partNumber, content_md5: md5 }));
 }
 
 function classifyApiFailure(error: unknown): RetryVerdict {

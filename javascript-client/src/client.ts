@@ -41,6 +41,18 @@ export interface S3FileFieldClientOptions {
   readonly resume?: boolean | ResumeStore | undefined;
   /** Least time between two byte-progress reports; default 100 ms. */
   readonly progressIntervalMs?: number | undefined;
+  /**
+   * Sign each part for its MD5 (`Content-MD5`), so that the store refuses bytes
+   * corrupted on the way (and the part is sent again). Costs one read of the
+   * file more, and the hashing. Default: true.
+   */
+  readonly checksums?: boolean | undefined;
+  /**
+   * A part that moves no byte for this long is given up and sent again, so a
+   * connection that hangs without failing does not hold the upload. 0: wait
+   * forever. Default: 30 000 ms.
+   */
+  readonly stallTimeoutMs?: number | undefined;
 }
 
 export interface UploadOptions {
@@ -62,6 +74,8 @@ export class S3FileFieldClient {
     const retries = options.retries ?? 5;
     requireInteger('concurrency', concurrency, 1);
     requireInteger('retries', retries, 0);
+    const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
+    requireInteger('stallTimeoutMs', stallTimeoutMs, 0);
     if (typeof options.baseUrl !== 'string' || options.baseUrl === '') {
       throw new S3FileFieldError('invalid-input', 'baseUrl is required: where s3_file_field.urls is mounted');
     }
@@ -92,6 +106,9 @@ export class S3FileFieldClient {
       resumeStore: resume === true ? defaultResumeStore() : resume || undefined,
       progressIntervalMs: options.progressIntervalMs ?? 100,
       now: () => performance.now(),
+      checksums: options.checksums ?? true,
+      contentMd5: defaults.contentMd5,
+      stallTimeoutMs,
     };
   }
 

@@ -103,15 +103,10 @@ export class Md5 {
   }
 }
 
-/** Reads `blob` a piece at a time and returns its MD5 in base64, as Content-MD5 wants it. */
-export async function contentMd5(blob: Blob, pieceSize = 1024 * 1024): Promise<string> {
-  const hasher = new Md5();
-  for (let start = 0; start < blob.size; start += pieceSize) {
-    const piece = await blob.slice(start, Math.min(start + pieceSize, blob.size)).arrayBuffer();
-    hasher.update(new Uint8Array(piece));
-  }
+/** The base64 of `bytes`, as `Content-MD5` carries a digest. */
+export function toBase64(bytes: Uint8Array): string {
   let binary = '';
-  for (const byte of hasher.digest()) {
+  for (const byte of bytes) {
     binary += String.fromCharCode(byte);
   }
   return btoa(binary);

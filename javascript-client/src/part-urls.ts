@@ -14,6 +14,11 @@ export interface PartUrlBookOptions {
   readonly signed: readonly SignedPart[];
   /** How many upcoming parts should already have a URL, so no part waits for one. */
   readonly lookahead: number;
+  /**
+   * Whether a part may join a batch signed for another part (default: all may).
+   * The part asked for is always signed.
+   */
+  readonly batchable?: ((partNumber: number) => boolean) | undefined;
 }
 
 /**
@@ -70,13 +75,16 @@ export class PartUrlBook {
     }
   }
 
-  /** Signs `partNumber` and the parts after it that have no URL, up to a full batch. */
+  /** Signs `partNumber` and the batchable parts after it that have no URL, up to a full batch. */
   private signFrom(partNumber: number): Promise<void> {
-    const batch: number[] = [];
-    for (let position = this.positions.get(partNumber) ?? 0; position < this.order.length; position++) {
-      const candidate = this.order[position] as number;
-      if (!this.urls.has(candidate) && !this.inFlight.has(candidate)) batch.push(candidate);
+    const batch = [partNumber];
+    const batchable = this.options.batchable ?? (() => true);
+    for (let position = (this.positions.get(partNumber) ?? 0) + 1; position < this.order.length; position++) {
       if (batch.length === maxPartsPerSigningCall) break;
+      const candidate = this.order[position] as number;
+      if (this.urls.has(candidate) || this.inFlight.has(candidate)) continue;
+      if (!batchable(candidate)) break;
+      batch.push(candidate);
     }
     return this.signBatch(batch);
   }

@@ -5,6 +5,8 @@ export interface SignedPart {
   readonly partNumber: number;
   readonly size: number;
   readonly uploadUrl: string;
+  /** Headers signed into this part's URL alone (its `Content-MD5`), to send unchanged. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** A part the store already holds, as `upload-status/` reports it. */
@@ -25,6 +27,8 @@ export interface PreparedUpload {
   readonly parts: readonly SignedPart[];
   /** Sent unchanged with every part `PUT`. */
   readonly partHeaders: Readonly<Record<string, string>>;
+  /** Whether every part URL is signed for its `Content-MD5` (a server without the extension leaves it out). */
+  readonly checksums: boolean;
 }
 
 export interface FinalizedUpload {
@@ -67,6 +71,11 @@ class BodyReader {
     return new BodyReader(this.endpoint, `${this.path}.${key}`, this.object()[key]);
   }
 
+  /** This value, or `undefined` when it is absent or null. */
+  optional(): BodyReader | undefined {
+    return this.value === undefined || this.value === null ? undefined : this;
+  }
+
   string(): string {
     return typeof this.value === 'string' ? this.value : this.fail('a string');
   }
@@ -98,6 +107,7 @@ function readSignedPart(part: BodyReader): SignedPart {
     partNumber: part.get('part_number').count(),
     size: part.get('size').count(),
     uploadUrl: part.get('upload_url').string(),
+    headers: part.get('headers').optional()?.stringMap() ?? {},
   };
 }
 
@@ -111,6 +121,7 @@ export function readPrepareResponse(body: unknown): PreparedUpload {
     partCount: reader.get('part_count').count(),
     parts: reader.get('parts').list().map(readSignedPart),
     partHeaders: reader.get('part_headers').stringMap(),
+    checksums: reader.get('checksum').optional()?.string() === 'md5',
   };
 }
 

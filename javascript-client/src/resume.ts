@@ -22,6 +22,8 @@ export interface ResumeRecord {
   readonly partSize: number;
   readonly partCount: number;
   readonly partHeaders: Readonly<Record<string, string>>;
+  /** Whether each part URL is signed for its Content-MD5 (absent in records of older clients). */
+  readonly checksums?: boolean;
   /** When the upload was prepared (ms since the epoch). */
   readonly createdAt: number;
 }
@@ -129,7 +131,8 @@ function isResumeRecord(value: unknown): value is ResumeRecord {
     typeof record.partCount === 'number' &&
     typeof record.createdAt === 'number' &&
     typeof record.partHeaders === 'object' &&
-    record.partHeaders !== null
+    record.partHeaders !== null &&
+    (record.checksums === undefined || typeof record.checksums === 'boolean')
   );
 }
 

@@ -1,4 +1,5 @@
 import type { ApiFetch } from './api.js';
+import { type ContentMd5, nodeContentMd5, scriptContentMd5 } from './checksums.js';
 import { defaultConcurrency, defaultNodeConcurrency } from './concurrency.js';
 import { createNodeHttpFetch } from './node-http.js';
 import { createFetchTransport } from './transport/fetch.js';
@@ -11,6 +12,7 @@ export interface RuntimeDefaults {
   /** Parts sent at once. */
   readonly concurrency: number;
   readonly fetch: ApiFetch;
+  readonly contentMd5: ContentMd5;
   /** The part transport, for a client that sends `concurrency` parts at once. */
   transport(concurrency: number): PartTransport;
 }
@@ -24,7 +26,12 @@ export function runtimeDefaults(): RuntimeDefaults {
   // Looked up at each call, so a fetch polyfilled after the client was made is used.
   const globalFetch: ApiFetch = (url, init) => globalThis.fetch(url, init);
   if (typeof XMLHttpRequest === 'function') {
-    return { concurrency: defaultConcurrency, fetch: globalFetch, transport: createXhrTransport };
+    return {
+      concurrency: defaultConcurrency,
+      fetch: globalFetch,
+      contentMd5: scriptContentMd5,
+      transport: createXhrTransport,
+    };
   }
   // Written out here, not in a helper: the browser builds (build.mjs) define
   // `globalThis.process` as undefined, so that this branch, and node:http
@@ -33,9 +40,15 @@ export function runtimeDefaults(): RuntimeDefaults {
     return {
       concurrency: defaultNodeConcurrency,
       fetch: createNodeHttpFetch(),
+      contentMd5: nodeContentMd5,
       // Connections to the store, as many as parts sent at once.
       transport: (concurrency) => createNodeHttpTransport({ maxSockets: concurrency }),
     };
   }
-  return { concurrency: defaultConcurrency, fetch: globalFetch, transport: () => createFetchTransport() };
+  return {
+    concurrency: defaultConcurrency,
+    fetch: globalFetch,
+    contentMd5: scriptContentMd5,
+    transport: () => createFetchTransport(),
+  };
 }

@@ -1,4 +1,5 @@
 import type { UploadApi } from './api.js';
+import { type ContentMd5, PartChecksums } from './checksums.js';
 import { ApiCallError, MissingEtagError, PartUploadError, UploadAbortedError } from './errors.js';
 import { PartUrlBook } from './part-urls.js';
 import { type PlannedPart, planParts } from './plan.js';
@@ -7,6 +8,7 @@ import { type ProgressListener, ProgressTracker } from './progress.js';
 import type { FinalizedUpload, SignedPart, StoredPart } from './protocol.js';
 import { type ResumeRecord, type ResumeStore, resumeKey } from './resume.js';
 import { isRetryableStatus, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
+import { StallGuard } from './stall.js';
 import { readStoreError } from './store-error.js';
 import type { PartPutResponse, PartTransport } from './transport/types.js';
 
@@ -20,7 +22,18 @@ export interface UploadEngine {
   readonly resumeStore: ResumeStore | undefined;
   readonly progressIntervalMs: number;
   readonly now: () => number;
+  /** Whether to ask for part URLs signed for each part's Content-MD5. */
+  readonly checksums: boolean;
+  readonly contentMd5: ContentMd5;
+  /** A part attempt without progress for this long fails and is retried; 0: never. */
+  readonly stallTimeoutMs: number;
 }
+
+/**
+ * S3's smallest part: a file no larger than this always goes up in one PUT,
+ * so its one checksum can go with `upload-prepare/`.
+ */
+const surelySinglePartBytes = 5 * 1024 * 1024;
 
 export interface UploadInput {
   readonly blob: Blob;
@@ -40,6 +53,8 @@ interface UploadSession {
   readonly signature: string;
   readonly multipart: boolean;
   readonly partHeaders: Readonly<Record<string, string>>;
+  /** Whether each part URL must be signed for the part's Content-MD5. */
+  readonly checksums: boolean;
   readonly parts: readonly PlannedPart[];
   /** Part URLs at hand (from `upload-prepare/`). */
   readonly signed: readonly SignedPart[];
@@ -141,16 +156,22 @@ class UploadRun {
     const resumed = await this.resumeSession();
     if (resumed) return resumed;
     const { blob, fieldId, fileName, contentType } = this.input;
+    const checksums = await this.checksumsToPrepare();
     const prepared = await this.engine.api.prepare(
-      { fieldId, fileName, fileSize: blob.size, contentType },
+      { fieldId, fileName, fileSize: blob.size, contentType, checksums },
       this.signal,
     );
+    const parts = planParts(blob.size, prepared.partSize, prepared.partCount);
+    // The whole file's checksum went as part 1's; a server that splits even so
+    // small a file signed part 1 for the wrong checksum: it is signed again.
+    const signedForWholeFile = checksums !== undefined && checksums.size > 0 && parts[0]?.size !== blob.size;
     const session: UploadSession = {
       signature: prepared.uploadSignature,
       multipart: prepared.uploadId !== null,
       partHeaders: prepared.partHeaders,
-      parts: planParts(blob.size, prepared.partSize, prepared.partCount),
-      signed: prepared.parts,
+      checksums: prepared.checksums,
+      parts,
+      signed: signedForWholeFile ? [] : prepared.parts,
       etags: new Map(),
     };
     const record: ResumeRecord = {
@@ -160,10 +181,18 @@ class UploadRun {
       partSize: prepared.partSize,
       partCount: prepared.partCount,
       partHeaders: prepared.partHeaders,
+      checksums: session.checksums,
       createdAt: Date.now(),
     };
     await this.storeRecord((store, key) => store.set(key, record));
     return session;
+  }
+
+  /** What `upload-prepare/` gets to sign part URLs for checksums: for a small file, its one part's. */
+  private async checksumsToPrepare(): Promise<Map<number, string> | undefined> {
+    const { blob } = this.input;
+    if (!this.engine.checksums) return undefined;
+    return blob.size <= surelySinglePartBytes ? new Map([[1, await this.engine.contentMd5(blob)]]) : new Map();
   }
 
   /** The remembered upload of this file, with the parts the store already holds. */
@@ -190,6 +219,7 @@ class UploadRun {
       signature: record.uploadSignature,
       multipart: record.multipart,
       partHeaders: record.partHeaders,
+      checksums: record.checksums === true,
       parts,
       signed: [],
       etags,
@@ -204,11 +234,29 @@ class UploadRun {
     this.progress.setState('uploading');
     const pending = session.parts.filter((part) => !session.etags.has(part.partNumber));
     if (pending.length === 0) return;
+    const lookahead = 2 * this.engine.concurrency;
+    const checksums =
+      session.checksums &&
+      new PartChecksums({
+        parts: pending,
+        blob: this.input.blob,
+        contentMd5: this.engine.contentMd5,
+        ahead: this.engine.concurrency,
+        signal: this.signal,
+      });
     const urls = new PartUrlBook({
-      sign: (partNumbers) => this.engine.api.signParts(session.signature, partNumbers, this.signal),
+      sign: async (partNumbers) =>
+        this.engine.api.signParts(
+          session.signature,
+          partNumbers,
+          this.signal,
+          checksums ? await checksums.of(partNumbers) : undefined,
+        ),
+      // A part joins a batch only once hashed: a batch waits for its slowest part.
+      batchable: checksums ? (partNumber) => checksums.has(partNumber) : undefined,
       parts: pending,
       signed: session.signed,
-      lookahead: 2 * this.engine.concurrency,
+      lookahead,
     });
     await runBounded(
       pending,
@@ -232,11 +280,11 @@ class UploadRun {
 
   /** One attempt at a part; gives its ETag. */
   private async putPart(session: UploadSession, urls: PartUrlBook, part: PlannedPart): Promise<string> {
-    let response = await this.put(session, part, (await urls.get(part.partNumber)).uploadUrl);
+    let response = await this.put(session, part, await urls.get(part.partNumber));
     if (response.status === 403) {
       // Most often the URL expired (a long upload, a resumed one): sign it again.
       // If a fresh URL is refused too, the refusal is real and is reported.
-      response = await this.put(session, part, (await urls.resign(part.partNumber)).uploadUrl);
+      response = await this.put(session, part, await urls.resign(part.partNumber));
     }
     if (response.status >= 200 && response.status < 300) {
       if (response.etag === null) throw new MissingEtagError(part.partNumber, response.status);
@@ -251,28 +299,37 @@ class UploadRun {
     });
   }
 
-  private async put(session: UploadSession, part: PlannedPart, url: string): Promise<PartPutResponse> {
+  private async put(session: UploadSession, part: PlannedPart, signed: SignedPart): Promise<PartPutResponse> {
     const { partNumber, offset, size } = part;
+    const { transport, stallTimeoutMs } = this.engine;
+    const attempt = new StallGuard(this.signal, transport.reportsProgress ? stallTimeoutMs : 0);
     this.progress.partSending(partNumber, 0);
     try {
-      return await this.engine.transport.put({
-        url,
+      return await transport.put({
+        url: signed.uploadUrl,
         // A slice, so only this part is ever read; and without a type, so no
         // Content-Type goes out beyond the signed part headers.
         body: this.input.blob.slice(offset, offset + size),
-        headers: session.partHeaders,
-        signal: this.signal,
-        onProgress: (sentBytes) => this.progress.partSending(partNumber, Math.min(sentBytes, size)),
+        headers: { ...session.partHeaders, ...signed.headers },
+        signal: attempt.signal,
+        onProgress: (sentBytes) => {
+          attempt.progressed();
+          this.progress.partSending(partNumber, Math.min(sentBytes, size));
+        },
       });
     } catch (error) {
       if (this.signal.aborted) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = attempt.stalled
+        ? `stalled, nothing moved for ${stallTimeoutMs / 1000} s`
+        : `no response (${error instanceof Error ? error.message : String(error)})`;
       throw new PartUploadError({
         partNumber,
         status: 0,
-        message: `upload of part ${partNumber} failed: no response (${reason})`,
+        message: `upload of part ${partNumber} failed: ${reason}`,
         cause: error,
       });
+    } finally {
+      attempt.release();
     }
   }
 
@@ -298,5 +355,9 @@ function isTransient(error: unknown): boolean {
 
 function classifyPartFailure(error: unknown): RetryVerdict {
   // API errors reaching here come from upload-parts/, which did its own retries.
-  return error instanceof PartUploadError && error.code === 'part' && isTransient(error) ? {} : 'fatal';
+  if (!(error instanceof PartUploadError && error.code === 'part')) return 'fatal';
+  // The bytes that arrived do not match the part's checksum: corrupted on the
+  // way, so sending them again may well work. (If the file itself changed
+  // since it was hashed, every retry fails the same way and the error stands.)
+  return isTransient(error) || error.storeCode === 'BadDigest' ? {} : 'fatal';
 }

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
 import re
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import override_settings
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Request, Route, expect
 
 from test_app.models import Attachment, MultiResource, Resource
 
@@ -52,9 +55,24 @@ def test_modelform_upload_and_save(page, page_log, site, s3_client, tmp_path):
     response = page.goto(f"{site}/resources/new/")
     assert response is not None
     assert "default-src 'self'" in response.headers["content-security-policy"]
+    sent_md5s: dict[int, str | None] = {}
+
+    def note_md5(request: Request) -> None:
+        part = parse_qs(urlsplit(request.url).query).get("partNumber")
+        if request.method == "PUT" and part:
+            sent_md5s[int(part[0])] = request.headers.get("content-md5")
+
+    page.on("request", note_md5)
     page.set_input_files("#id_blob", str(path))
     expect(widget(page)).to_have_attribute("data-state", "done")
     expect(widget(page).locator(".s3ff-status")).to_contain_text("Uploaded report.bin")
+    # Each part went with the MD5 its URL was signed for, hashed in the page.
+    assert sent_md5s == {
+        number: base64.b64encode(
+            hashlib.md5(data[(number - 1) * 5 * MiB : number * 5 * MiB]).digest()
+        ).decode()
+        for number in (1, 2, 3)
+    }
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/resources/\d+/edit/$"))
     resource = Resource.objects.get()

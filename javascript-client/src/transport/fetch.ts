@@ -17,6 +17,7 @@ export function createFetchTransport(options: FetchTransportOptions = {}): PartT
   const fetchPart = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const byteProgress = options.byteProgress ?? isNode();
   return {
+    reportsProgress: byteProgress,
     async put({ url, body, headers, signal, onProgress }) {
       const streamed = byteProgress && body.size > 0;
       const init: RequestInit & { duplex?: 'half' } = streamed

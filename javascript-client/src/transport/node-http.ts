@@ -25,6 +25,7 @@ export function createNodeHttpTransport(options: NodeHttpTransportOptions = {}):
   // Idle connections are kept for the parts to come, no more than are used at once.
   const senderFor = nodeHttpSenders({ maxSockets, maxFreeSockets: maxSockets });
   return {
+    reportsProgress: true,
     async put(request) {
       const url = new URL(request.url);
       return putPart(await senderFor(url.protocol), url, request);

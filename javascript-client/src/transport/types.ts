@@ -26,4 +26,10 @@ export interface PartPutResponse {
  */
 export interface PartTransport {
   put(request: PartPutRequest): Promise<PartPutResponse>;
+  /**
+   * Whether `onProgress` follows the bytes as they go out. Only then can a
+   * stalled part be told from a slow one, so only then does the client's
+   * `stallTimeoutMs` apply. Default: false.
+   */
+  readonly reportsProgress?: boolean;
 }

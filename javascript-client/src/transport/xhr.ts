@@ -6,6 +6,7 @@ import type { PartTransport } from './types.js';
  */
 export function createXhrTransport(): PartTransport {
   return {
+    reportsProgress: true,
     put: ({ url, body, headers, signal, onProgress }) =>
       new Promise((resolve, reject) => {
         if (signal.aborted) {

@@ -53,9 +53,12 @@ export const stack = readEnv();
 
 // --- the fault proxy ----------------------------------------------------------------------
 
+/** See test_app/faultproxy.py: how a failing part PUT fails. */
+export type FaultKind = '500' | '503' | 'reset' | 'stall' | 'corrupt';
+
 export type ProxyMode =
   | { mode: 'pass' }
-  | { mode: 'fail'; rate: number; seed: number; kinds?: ('500' | 'reset')[] }
+  | { mode: 'fail'; rate: number; seed: number; kinds?: FaultKind[] }
   | { mode: 'throttle'; bytes_per_second?: number; latency_ms?: number };
 
 export interface ProxyStats {

@@ -10,6 +10,7 @@ import {
   createFetchTransport,
   MemoryResumeStore,
   type PartTransport,
+  PartUploadError,
   type RetryInfo,
   type UploadProgress,
 } from '../../src/index.js';
@@ -70,6 +71,8 @@ describe('file sizes', () => {
     const prepared = answerOf(calls, 'upload-prepare/');
     const partCount = Math.max(1, Math.ceil(size / partSize));
     expect(prepared.part_count).toBe(partCount);
+    // Checksums are on by default: every part URL was signed for its Content-MD5.
+    expect(prepared.checksum).toBe('md5');
     const stats = await proxy.stats();
     if (size <= partSize) {
       // One presigned PUT, no multipart upload.
@@ -115,6 +118,98 @@ describe('a store that fails 30 % of part PUTs (500s and connection resets)', ()
 
     expect(await readBack(result.fieldValue)).toEqual({ size, sha256: file.sha256 });
     report.completed.push({ objectKey: result.objectKey, size, sha256: file.sha256 });
+  });
+});
+
+describe('a part corrupted on the way', () => {
+  it('is refused by the store and sent again', slow, async () => {
+    const file = await makeFile(3 * partSize + 17);
+    // One part at a time, so the seeded draws fall on the same PUTs on every run.
+    await proxy.setMode({ mode: 'fail', rate: 0.5, seed: 3, kinds: ['corrupt'] });
+    const retries: RetryInfo[] = [];
+    const { client } = recordedClient({ concurrency: 1, retries: 10, onRetry: (info) => retries.push(info) });
+
+    const result = await client.upload(file.blob, fieldId, { fileName: file.name });
+
+    const stats = await proxy.stats();
+    expect(stats.faults.corrupt).toBeGreaterThan(0);
+    expect(retries).toHaveLength(stats.faults.corrupt ?? 0);
+    for (const retry of retries) expect(retry.error).toMatchObject({ status: 400, storeCode: 'BadDigest' });
+    expect(await readBack(result.fieldValue)).toEqual({ size: file.size, sha256: file.sha256 });
+    report.completed.push({ objectKey: result.objectKey, size: file.size, sha256: file.sha256 });
+  });
+
+  it('fails the upload loudly when it keeps arriving corrupted, and leaves nothing behind', slow, async () => {
+    const file = await makeFile(partSize + 1);
+    await proxy.setMode({ mode: 'fail', rate: 1, seed: 1, kinds: ['corrupt'] });
+    const { client, calls } = recordedClient({ retries: 2 });
+
+    const error = await client.upload(file.blob, fieldId, { fileName: file.name }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PartUploadError);
+    expect(error).toMatchObject({ status: 400, storeCode: 'BadDigest' });
+    expect(calls.some((c) => c.endpoint === 'upload-finalize/')).toBe(false);
+    const prepared = answerOf(calls, 'upload-prepare/');
+    report.aborted.push({ objectKey: String(prepared.object_key), uploadId: String(prepared.upload_id) });
+  });
+
+  it('would be stored as it arrived without checksums', slow, async () => {
+    const file = await makeFile(MiB);
+    await proxy.setMode({ mode: 'fail', rate: 1, seed: 1, kinds: ['corrupt'] });
+    const { client } = recordedClient({ checksums: false });
+
+    const result = await client.upload(file.blob, fieldId, { fileName: file.name });
+
+    const stored = await readBack(result.fieldValue);
+    expect(stored.size).toBe(file.size);
+    expect(stored.sha256).not.toBe(file.sha256);
+  });
+});
+
+describe('100 uploads through a store that fails 20 % of part PUTs in every way', () => {
+  it('completes all of them with the same bytes', { timeout: 300_000 }, async () => {
+    const sizes = [0, 1, 1000, 64 * 1024, 256 * 1024 + 7, MiB, 2 * MiB + 3, partSize, partSize + 1, 2 * partSize + 5];
+    const files = await Promise.all(sizes.map((size) => makeFile(size)));
+    const kinds = ['500', '503', 'reset', 'stall', 'corrupt'] as const;
+    await proxy.setMode({ mode: 'fail', rate: 0.2, seed: 20, kinds: [...kinds] });
+    const retries: RetryInfo[] = [];
+    // A stalled part is given up after 1 s. Ten retries: a part fails 11 times in a row
+    // with a chance of 0.2^11, so no upload of the 100 is lost to bad luck.
+    const { client } = recordedClient({
+      concurrency: 4,
+      retries: 10,
+      stallTimeoutMs: 1000,
+      onRetry: (info) => retries.push(info),
+    });
+    const queue = Array.from({ length: 100 }, (_, index) => files[index % files.length] as (typeof files)[number]);
+    const results: { objectKey: string; fieldValue: string; size: number; sha256: string }[] = [];
+    const uploadNext = async (): Promise<void> => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        const result = await client.upload(file.blob, fieldId, { fileName: file.name });
+        results.push({ ...result, size: file.size, sha256: file.sha256 });
+      }
+    };
+
+    await Promise.all(Array.from({ length: 5 }, uploadNext));
+
+    const stats = await proxy.stats();
+    await proxy.setMode({ mode: 'pass' });
+    expect(results).toHaveLength(100);
+    expect(new Set(results.map((result) => result.objectKey)).size).toBe(100);
+    for (const kind of kinds) expect(stats.faults[kind]).toBeGreaterThan(0);
+    const faults = sum(stats.faults);
+    expect(faults / sum(stats.part_puts)).toBeGreaterThan(0.1);
+    // Every fault was met by a retry of its part, and no part was retried for anything else.
+    expect(retries.filter((retry) => retry.operation.startsWith('part ')).length).toBe(faults);
+    expect(retries.filter((retry) => /stalled/.test(retry.error.message)).length).toBe(stats.faults.stall);
+    for (const result of results) {
+      expect(await readBack(result.fieldValue)).toEqual({ size: result.size, sha256: result.sha256 });
+      report.completed.push({ objectKey: result.objectKey, size: result.size, sha256: result.sha256 });
+    }
+    console.log(
+      `100 uploads, ${sum(stats.part_puts)} part PUTs, ${faults} faults ${JSON.stringify(stats.faults)}, ` +
+        `${retries.length} retries`,
+    );
   });
 });
 

@@ -1,7 +1,11 @@
 import { S3FileFieldClient, type S3FileFieldClientOptions, type UploadProgress } from '../../src/index.js';
 import { apiBaseUrl, type FakeStack } from './fake-stack.js';
 
-/** A client wired to the fake stack, with millisecond backoff so retries stay fast. */
+/**
+ * A client wired to the fake stack, with millisecond backoff so retries stay fast.
+ * Checksums are off unless asked for: the fake splits files in 10-byte parts,
+ * where the client's prepare-time checksum of a small file never applies.
+ */
 export function clientFor(stack: FakeStack, options: Partial<S3FileFieldClientOptions> = {}): S3FileFieldClient {
   return new S3FileFieldClient({
     baseUrl: apiBaseUrl,
@@ -9,6 +13,7 @@ export function clientFor(stack: FakeStack, options: Partial<S3FileFieldClientOp
     transport: stack.transport,
     retryDelay: { baseMs: 1, maxMs: 4 },
     progressIntervalMs: 0,
+    checksums: false,
     ...options,
   });
 }

@@ -3,13 +3,19 @@
  * (as a part transport) that check what the client sends, with faults to
  * inject into either side.
  */
+import { createHash } from 'node:crypto';
 import type { PartPutRequest, PartPutResponse, PartTransport } from '../../src/index.js';
 
 export const apiBaseUrl = 'http://django.test/api/s3-upload/';
 export const knownFieldId = 'app.Model.file';
 
 export type ApiFault = 'network' | 'hang' | { status: number; body?: unknown; headers?: Record<string, string> };
-export type StoreFault = 'network' | 'no-etag' | 'hang' | { status: number; body?: string };
+/**
+ * `corrupt`: one byte of the part is changed on the way to the store. `hang`:
+ * nothing moves until the request is aborted. `crawl`: the body goes out a
+ * tenth at a time, 10 ms apart.
+ */
+export type StoreFault = 'network' | 'no-etag' | 'hang' | 'crawl' | 'corrupt' | { status: number; body?: string };
 
 export interface FakeStackOptions {
   /** Files larger than this are multipart, split in parts of this size. */
@@ -18,6 +24,8 @@ export interface FakeStackOptions {
   firstBatch?: number;
   /** Where the signed part URLs point. */
   storeOrigin?: string;
+  /** Whether the API knows the checksum extension (signs URLs for Content-MD5); default true. */
+  checksumExtension?: boolean;
 }
 
 interface FakeUpload {
@@ -28,6 +36,8 @@ interface FakeUpload {
   partSize: number;
   partCount: number;
   partHeaders: Record<string, string>;
+  /** Whether every part URL must be signed for its Content-MD5. */
+  checksums: boolean;
   parts: Map<number, { bytes: Uint8Array; etag: string }>;
   aborted: boolean;
   /** URLs signed before this generation are expired. */
@@ -59,11 +69,13 @@ export class FakeStack {
   private readonly partSize: number;
   private readonly firstBatch: number;
   private readonly storeOrigin: string;
+  private readonly checksumExtension: boolean;
 
   constructor(options: FakeStackOptions = {}) {
     this.partSize = options.partSize ?? 10;
     this.firstBatch = options.firstBatch ?? 16;
     this.storeOrigin = options.storeOrigin ?? 'https://store.test';
+    this.checksumExtension = options.checksumExtension ?? true;
   }
 
   /** The next calls to `endpoint` meet these faults, one each. */
@@ -134,6 +146,7 @@ export class FakeStack {
   };
 
   readonly transport: PartTransport = {
+    reportsProgress: true,
     put: async (request) => {
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -150,6 +163,7 @@ export class FakeStack {
     const fileSize = body.file_size as number;
     const signature = `sig-${this.uploads.size + 1}`;
     const multipart = fileSize > this.partSize;
+    const checksums = this.checksumExtension && body.checksum === 'md5';
     const partCount = multipart ? Math.ceil(fileSize / this.partSize) : 1;
     const upload: FakeUpload = {
       signature,
@@ -159,20 +173,25 @@ export class FakeStack {
       partSize: this.partSize,
       partCount,
       partHeaders: multipart ? {} : { 'Content-Type': (body.content_type as string) ?? 'application/octet-stream' },
+      checksums,
       parts: new Map(),
       aborted: false,
       validFromGeneration: this.generation,
     };
     this.uploads.set(signature, upload);
-    const firstParts = Array.from({ length: Math.min(partCount, this.firstBatch) }, (_, index) => index + 1);
+    const md5s = checksums ? partChecksums(body) : new Map<number, string>();
+    const firstParts = checksums
+      ? [...md5s.keys()].filter((n) => n <= partCount).sort((a, b) => a - b)
+      : Array.from({ length: Math.min(partCount, this.firstBatch) }, (_, index) => index + 1);
     return jsonResponse(200, {
       upload_signature: signature,
       object_key: upload.objectKey,
       upload_id: multipart ? `mpu-${signature}` : null,
       part_size: this.partSize,
       part_count: partCount,
-      parts: firstParts.map((partNumber) => this.signedPart(upload, partNumber)),
+      parts: firstParts.map((partNumber) => this.signedPart(upload, partNumber, md5s.get(partNumber))),
       part_headers: upload.partHeaders,
+      ...(checksums ? { checksum: 'md5' } : {}),
     });
   }
 
@@ -186,7 +205,13 @@ export class FakeStack {
     if (partNumbers.some((n) => n < 1 || n > upload.partCount)) {
       return jsonResponse(400, { part_numbers: ['Part number out of range.'] });
     }
-    return jsonResponse(200, { parts: partNumbers.map((partNumber) => this.signedPart(upload, partNumber)) });
+    const md5s = upload.checksums ? partChecksums(body) : new Map<number, string>();
+    if (upload.checksums && partNumbers.some((n) => !md5s.has(n))) {
+      return jsonResponse(400, { part_checksums: ['Every part of this upload needs its Content-MD5.'] });
+    }
+    return jsonResponse(200, {
+      parts: partNumbers.map((partNumber) => this.signedPart(upload, partNumber, md5s.get(partNumber))),
+    });
   }
 
   private status(body: Record<string, unknown>): Response {
@@ -232,11 +257,18 @@ export class FakeStack {
     return new Response(null, { status: 204 });
   }
 
-  private signedPart(upload: FakeUpload, partNumber: number) {
+  private signedPart(upload: FakeUpload, partNumber: number, md5: string | undefined) {
     const size =
       partNumber < upload.partCount ? upload.partSize : upload.fileSize - (upload.partCount - 1) * upload.partSize;
-    const url = `${this.storeOrigin}/bucket/${upload.objectKey}?part=${partNumber}&size=${size}&gen=${this.generation}&sig=${upload.signature}`;
-    return { part_number: partNumber, size, upload_url: url };
+    const query = new URLSearchParams({
+      part: String(partNumber),
+      size: String(size),
+      gen: String(this.generation),
+      sig: upload.signature,
+      ...(md5 ? { md5 } : {}),
+    });
+    const url = `${this.storeOrigin}/bucket/${upload.objectKey}?${query}`;
+    return { part_number: partNumber, size, upload_url: url, ...(md5 ? { headers: { 'Content-MD5': md5 } } : {}) };
   }
 
   private async put({ url, body, headers, signal, onProgress }: PartPutRequest): Promise<PartPutResponse> {
@@ -248,26 +280,44 @@ export class FakeStack {
     signal.throwIfAborted();
     const fault = this.storeFaults.get(partNumber)?.shift();
     if (fault === 'hang') return hangUntilAborted(signal);
+    if (fault === 'crawl') {
+      for (let tenth = 1; tenth < 10; tenth++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        signal.throwIfAborted();
+        onProgress(Math.floor((body.size * tenth) / 10));
+      }
+    }
     onProgress(Math.floor(body.size / 2));
     await tick();
     signal.throwIfAborted();
     if (fault === 'network') throw new TypeError('fetch failed');
-    if (fault && fault !== 'no-etag') return { status: fault.status, etag: null, body: fault.body ?? '' };
+    if (typeof fault === 'object') return { status: fault.status, etag: null, body: fault.body ?? '' };
     if (Number(query.get('gen')) < upload.validFromGeneration) {
       return storeError(403, 'AccessDenied', 'Request has expired');
     }
     if (upload.aborted) return storeError(404, 'NoSuchUpload', 'The specified upload does not exist.');
     // Content-Length and the part headers are signed into the URL: anything else is refused.
     if (body.size !== Number(query.get('size'))) return storeError(403, 'SignatureDoesNotMatch', 'Content-Length');
-    if (JSON.stringify(headers) !== JSON.stringify(upload.partHeaders)) {
+    const signedMd5 = query.get('md5');
+    const signedHeaders = { ...upload.partHeaders, ...(signedMd5 ? { 'Content-MD5': signedMd5 } : {}) };
+    if (JSON.stringify(headers) !== JSON.stringify(signedHeaders)) {
       return storeError(403, 'SignatureDoesNotMatch', 'headers');
     }
     const bytes = new Uint8Array(await body.arrayBuffer());
+    if (fault === 'corrupt' && bytes.length > 0) bytes[0] = (bytes[0] as number) ^ 0xff;
+    if (signedMd5 && createHash('md5').update(bytes).digest('base64') !== signedMd5) {
+      return storeError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    }
     const etag = `"etag-${partNumber}-${checksum(bytes)}"`;
     upload.parts.set(partNumber, { bytes, etag });
     onProgress(body.size);
     return { status: 200, etag: fault === 'no-etag' ? null : etag, body: '' };
   }
+}
+
+function partChecksums(body: Record<string, unknown>): Map<number, string> {
+  const items = (body.part_checksums ?? []) as { part_number: number; content_md5: string }[];
+  return new Map(items.map((item) => [item.part_number, item.content_md5]));
 }
 
 function hangUntilAborted(signal: AbortSignal | null | undefined): Promise<never> {

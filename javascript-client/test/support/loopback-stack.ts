@@ -27,11 +27,15 @@ export async function startLoopbackStack(options: FakeStackOptions = {}): Promis
       res.writeHead(answer.status, Object.fromEntries(answer.headers)).end(Buffer.from(await answer.arrayBuffer()));
       return;
     }
-    const contentType = req.headers['content-type'];
+    const headers: Record<string, string> = {};
+    for (const name of ['Content-Type', 'Content-MD5']) {
+      const value = req.headers[name.toLowerCase()];
+      if (typeof value === 'string') headers[name] = value;
+    }
     const answer = await stack.transport.put({
       url: `http://127.0.0.1${path}`,
       body: new Blob([new Uint8Array(body)]),
-      headers: contentType ? { 'Content-Type': contentType } : {},
+      headers,
       signal: new AbortController().signal,
       onProgress: () => {},
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,7 +72,16 @@ describe('S3FileFieldClient', () => {
 
       expect(loopback.stack.storedBytes('sig-1')).toEqual(await fileBytes(big));
       expect(loopback.stack.putsOf(1).map((put) => put.size)).toEqual([100_000, 5]);
-      expect(loopback.stack.putsOf(1)[1]?.headers).toEqual({ 'Content-Type': 'text/plain' });
+      // Checksums are on by default: each URL is signed for its part's MD5, which goes along.
+      const smallMd5 = createHash('md5')
+        .update(await fileBytes(makeFile(5)))
+        .digest('base64');
+      expect(loopback.stack.putsOf(1)[1]?.headers).toEqual({ 'Content-Type': 'text/plain', 'Content-MD5': smallMd5 });
+      expect(loopback.stack.putsOf(3)[0]?.headers).toEqual({
+        'Content-MD5': createHash('md5')
+          .update((await fileBytes(big)).subarray(200_000, 250_001))
+          .digest('base64'),
+      });
       expect(events.at(-1)).toMatchObject({ state: 'done', uploaded: 250_001 });
     } finally {
       vi.unstubAllGlobals();

@@ -4,7 +4,7 @@ import { planParts } from '../../src/plan.js';
 import type { SignedPart } from '../../src/protocol.js';
 
 function signedPart(partNumber: number, size = 10): SignedPart {
-  return { partNumber, size, uploadUrl: `https://store.test/p${partNumber}` };
+  return { partNumber, size, uploadUrl: `https://store.test/p${partNumber}`, headers: {} };
 }
 
 function bookFor(partCount: number, firstBatch: number, lookahead = 4) {

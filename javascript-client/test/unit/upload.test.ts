@@ -124,11 +124,11 @@ describe('retries', () => {
 
   it('does not retry a part the store refuses for good', async () => {
     const stack = new FakeStack();
-    stack.failPart(1, { status: 400, body: '<Error><Code>BadDigest</Code><Message>bad</Message></Error>' });
+    stack.failPart(1, { status: 400, body: '<Error><Code>InvalidArgument</Code><Message>bad</Message></Error>' });
     await expect(clientFor(stack).uploadFile(makeFile(35), knownFieldId)).rejects.toMatchObject({
       partNumber: 1,
       status: 400,
-      storeCode: 'BadDigest',
+      storeCode: 'InvalidArgument',
     });
     expect(stack.putsOf(1)).toHaveLength(1);
   });

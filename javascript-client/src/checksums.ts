@@ -1,0 +1,114 @@
+/// <reference types="node" />
+// Node's declarations for node:crypto's types; the module is loaded at run time, in Node only.
+import { Md5, toBase64 } from './md5.js';
+import type { PlannedPart } from './plan.js';
+
+/** The base64 MD5 of a Blob, as the `Content-MD5` header carries it. */
+export type ContentMd5 = (blob: Blob) => Promise<string>;
+
+/** Read from the Blob at a time: enough to hash fast, small enough to keep memory flat. */
+const readPieceBytes = 1024 * 1024;
+
+/** Feeds `blob` to `update` a piece at a time, never holding it whole. */
+export async function readInPieces(blob: Blob, update: (bytes: Uint8Array) => void): Promise<void> {
+  for (let start = 0; start < blob.size; start += readPieceBytes) {
+    update(new Uint8Array(await blob.slice(start, start + readPieceBytes).arrayBuffer()));
+  }
+}
+
+/** Content-MD5 in plain JavaScript, for browsers: WebCrypto has no MD5. */
+export const scriptContentMd5: ContentMd5 = async (blob) => {
+  const hasher = new Md5();
+  await readInPieces(blob, (bytes) => hasher.update(bytes));
+  return toBase64(hasher.digest());
+};
+
+/** Content-MD5 with node:crypto, some 2.5 times faster than {@link scriptContentMd5}. */
+export const nodeContentMd5: ContentMd5 = async (blob) => {
+  const { createHash } = await import('node:crypto');
+  const hasher = createHash('md5');
+  await readInPieces(blob, (bytes) => hasher.update(bytes));
+  return hasher.digest('base64');
+};
+
+export interface PartChecksumsOptions {
+  /** The parts to hash, in upload order. */
+  readonly parts: readonly PlannedPart[];
+  readonly blob: Blob;
+  readonly contentMd5: ContentMd5;
+  /** How many parts beyond the furthest one asked for may be hashed already. */
+  readonly ahead: number;
+  readonly signal: AbortSignal;
+}
+
+type Waiter = { resolve: (md5: string) => void; reject: (error: unknown) => void };
+
+/**
+ * The Content-MD5 of each part of an upload, needed before its URL can be
+ * signed. Parts are hashed one at a time in upload order (hashing is CPU work:
+ * parallel hashes would only compete), and only a few parts ahead of those
+ * asked for, so that a part's second read, to send it, follows its first
+ * closely (likely from the OS cache) and an abort wastes little.
+ */
+export class PartChecksums {
+  private readonly digests = new Map<number, string>();
+  private readonly waiters = new Map<number, Waiter[]>();
+  private readonly positions: ReadonlyMap<number, number>;
+  private next = 0;
+  private wanted = -1;
+  private hashing = false;
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly options: PartChecksumsOptions) {
+    this.positions = new Map(options.parts.map((part, position) => [part.partNumber, position]));
+  }
+
+  /** Whether this part's checksum is known already. */
+  has(partNumber: number): boolean {
+    return this.digests.has(partNumber);
+  }
+
+  /** The checksums of these parts, once hashed. */
+  async of(partNumbers: readonly number[]): Promise<Map<number, string>> {
+    const digests = await Promise.all(partNumbers.map((partNumber) => this.digestOf(partNumber)));
+    return new Map(partNumbers.map((partNumber, index) => [partNumber, digests[index] as string]));
+  }
+
+  private digestOf(partNumber: number): Promise<string> {
+    const known = this.digests.get(partNumber);
+    if (known !== undefined) return Promise.resolve(known);
+    if (this.failure) return Promise.reject(this.failure.error);
+    const position = this.positions.get(partNumber);
+    if (position === undefined) return Promise.reject(new RangeError(`part ${partNumber} is not to be hashed`));
+    return new Promise((resolve, reject) => {
+      this.waiters.set(partNumber, [...(this.waiters.get(partNumber) ?? []), { resolve, reject }]);
+      this.wanted = Math.max(this.wanted, position);
+      void this.hashAhead();
+    });
+  }
+
+  private async hashAhead(): Promise<void> {
+    if (this.hashing) return;
+    this.hashing = true;
+    const { parts, blob, contentMd5, ahead, signal } = this.options;
+    try {
+      while (this.next < parts.length && this.next <= this.wanted + ahead) {
+        signal.throwIfAborted();
+        const { partNumber, offset, size } = parts[this.next] as PlannedPart;
+        const digest = await contentMd5(blob.slice(offset, offset + size));
+        this.digests.set(partNumber, digest);
+        this.next++;
+        for (const waiter of this.waiters.get(partNumber) ?? []) waiter.resolve(digest);
+        this.waiters.delete(partNumber);
+      }
+    } catch (error) {
+      this.failure = { error };
+      for (const waiters of this.waiters.values()) {
+        for (const waiter of waiters) waiter.reject(error);
+      }
+      this.waiters.clear();
+    } finally {
+      this.hashing = false;
+    }
+  }
+}

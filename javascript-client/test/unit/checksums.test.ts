@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { PartChecksums } from '../../src/checksums.js';
+import { PartUploadError, type RetryInfo } from '../../src/index.js';
+import { planParts } from '../../src/plan.js';
+import { clientFor } from '../support/client.js';
+import { FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
+
+const MiB = 1024 * 1024;
+
+function md5(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('base64');
+}
+
+async function partMd5s(file: Blob, partSize: number): Promise<string[]> {
+  const bytes = await fileBytes(file);
+  const md5s: string[] = [];
+  for (let offset = 0; offset < Math.max(bytes.length, 1); offset += partSize) {
+    md5s.push(md5(bytes.subarray(offset, offset + partSize)));
+  }
+  return md5s;
+}
+
+describe('checksums', () => {
+  it('signs every part for its MD5 and sends the MD5 along', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(95);
+
+    await clientFor(stack, { checksums: true, concurrency: 3 }).uploadFile(file, knownFieldId);
+
+    const upload = stack.onlyUpload();
+    expect(stack.storedBytes(upload.signature)).toEqual(await fileBytes(file));
+    expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({ checksum: 'md5' });
+    const expected = await partMd5s(file, 10);
+    const sent = new Map(stack.partPuts.map((put) => [put.partNumber, put.headers['Content-MD5']]));
+    expect([...sent.keys()].sort((a, b) => a - b)).toEqual(expected.map((_, index) => index + 1));
+    for (const [partNumber, contentMd5] of sent) expect(contentMd5).toBe(expected[partNumber - 1]);
+    // Every part asked for came with its checksum, and each part was signed once.
+    const signed: number[] = [];
+    for (const call of stack.callsTo('upload-parts/')) {
+      const checksums = call.body.part_checksums as { part_number: number; content_md5: string }[];
+      expect(checksums.map((item) => item.part_number)).toEqual(call.body.part_numbers);
+      signed.push(...(call.body.part_numbers as number[]));
+    }
+    expect(signed.sort((a, b) => a - b)).toEqual(expected.map((_, index) => index + 1));
+  });
+
+  it("sends a small file's checksum with upload-prepare/: no upload-parts/ call", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    const file = makeFile(1000);
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
+
+    const [checksum] = await partMd5s(file, 16 * MiB);
+    expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({
+      checksum: 'md5',
+      part_checksums: [{ part_number: 1, content_md5: checksum }],
+    });
+    expect(stack.callsTo('upload-parts/')).toHaveLength(0);
+    expect(stack.partPuts.map((put) => put.headers)).toEqual([
+      { 'Content-Type': 'text/plain', 'Content-MD5': checksum },
+    ]);
+  });
+
+  it("hashes a 0-byte file as MD5('')", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    await clientFor(stack, { checksums: true }).uploadFile(makeFile(0), knownFieldId);
+    expect(stack.partPuts[0]?.headers['Content-MD5']).toBe('1B2M2Y8AsgTpgAmY7PhCfg==');
+  });
+
+  it('signs part 1 again when the server splits even a small file', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(11);
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
+
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+    expect(stack.callsTo('upload-parts/').flatMap((call) => call.body.part_numbers as number[])).toEqual([1, 2]);
+    expect(stack.putsOf(1)).toHaveLength(1);
+  });
+
+  it('sends again a part that was corrupted on the way', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(35);
+    stack.failPart(2, 'corrupt');
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, { checksums: true, onRetry: (info) => retries.push(info) }).uploadFile(file, knownFieldId);
+
+    expect(stack.putsOf(2)).toHaveLength(2);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.error).toMatchObject({ partNumber: 2, status: 400, storeCode: 'BadDigest' });
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
+  it('fails loudly when a part keeps arriving corrupted', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    stack.failPart(3, 'corrupt', 'corrupt', 'corrupt');
+
+    const error = await clientFor(stack, { checksums: true, retries: 2 })
+      .uploadFile(makeFile(35), knownFieldId)
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PartUploadError);
+    expect(error).toMatchObject({ partNumber: 3, status: 400, storeCode: 'BadDigest' });
+    expect(stack.putsOf(3)).toHaveLength(3);
+  });
+
+  it('stores corrupted bytes without checksums: what the checksums are for', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(35);
+    stack.failPart(2, 'corrupt');
+
+    await clientFor(stack, { checksums: false }).uploadFile(file, knownFieldId);
+
+    expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).not.toEqual(await fileBytes(file));
+  });
+
+  it('uploads without checksums through a server that does not know them', async () => {
+    const stack = new FakeStack({ partSize: 10, checksumExtension: false });
+    const file = makeFile(35);
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
+
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+    expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
+    expect(stack.callsTo('upload-parts/').every((call) => !('part_checksums' in call.body))).toBe(true);
+  });
+
+  it('goes on with checksums after a dropped connection', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
+    const file = makeFile(45);
+    stack.failPart(3, 'network');
+    await expect(client.uploadFile(file, knownFieldId)).rejects.toMatchObject({ partNumber: 3, status: 0 });
+    const putsBefore = stack.partPuts.length;
+
+    await client.uploadFile(file, knownFieldId);
+
+    const expected = await partMd5s(file, 10);
+    const resent = stack.partPuts.slice(putsBefore);
+    expect(resent.map((put) => put.partNumber)).toEqual([3, 4, 5]);
+    expect(resent.map((put) => put.headers['Content-MD5'])).toEqual(expected.slice(2));
+    expect(stack.storedBytes('sig-1')).toEqual(await fileBytes(file));
+  });
+});
+
+describe('PartChecksums', () => {
+  it('hashes in upload order, only a few parts ahead of those asked for', async () => {
+    const file = makeFile(100);
+    const parts = planParts(100, 10, 10);
+    const hashed: number[] = [];
+    const checksums = new PartChecksums({
+      parts,
+      blob: file,
+      contentMd5: async (blob) => {
+        hashed.push(blob.size);
+        return md5(new Uint8Array(await blob.arrayBuffer()));
+      },
+      ahead: 2,
+      signal: new AbortController().signal,
+    });
+    const expected = await partMd5s(file, 10);
+
+    expect([...(await checksums.of([2]))]).toEqual([[2, expected[1]]]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(hashed).toHaveLength(4);
+    expect(checksums.has(4)).toBe(true);
+    expect(checksums.has(5)).toBe(false);
+
+    expect(await checksums.of([6, 1])).toEqual(
+      new Map([
+        [6, expected[5]],
+        [1, expected[0]],
+      ]),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(hashed).toHaveLength(8);
+  });
+
+  it('fails every waiting part with the reason, once aborted', async () => {
+    const controller = new AbortController();
+    const checksums = new PartChecksums({
+      parts: planParts(30, 10, 3),
+      blob: makeFile(30),
+      contentMd5: async () => {
+        controller.abort(new Error('stop'));
+        return 'x';
+      },
+      ahead: 0,
+      signal: controller.signal,
+    });
+    await expect(checksums.of([1, 2])).rejects.toThrow('stop');
+    await expect(checksums.of([3])).rejects.toThrow('stop');
+  });
+});
+
+describe('stalled parts', () => {
+  it('gives up a part that moves nothing for stallTimeoutMs, and sends it again', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(35);
+    stack.failPart(2, 'hang');
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, { stallTimeoutMs: 30, onRetry: (info) => retries.push(info) }).uploadFile(
+      file,
+      knownFieldId,
+    );
+
+    expect(stack.putsOf(2)).toHaveLength(2);
+    expect(retries.map((retry) => retry.error.message)).toEqual([
+      'upload of part 2 failed: stalled, nothing moved for 0.03 s',
+    ]);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
+  it('lets a slow part that keeps moving take longer than stallTimeoutMs', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    stack.failPart(1, 'crawl');
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, { stallTimeoutMs: 40, onRetry: (info) => retries.push(info) }).uploadFile(
+      makeFile(35),
+      knownFieldId,
+    );
+
+    expect(retries).toEqual([]);
+    expect(stack.putsOf(1)).toHaveLength(1);
+  });
+
+  it('does not time parts out through a transport that reports no progress', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const silentTransport = {
+      put: async (request: Parameters<typeof stack.transport.put>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return stack.transport.put({ ...request, onProgress: () => {} });
+      },
+    };
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, {
+      transport: silentTransport,
+      stallTimeoutMs: 20,
+      onRetry: (info) => retries.push(info),
+    }).uploadFile(makeFile(25), knownFieldId);
+
+    expect(retries).toEqual([]);
+  });
+
+  it('refuses a stallTimeoutMs that is not a whole number of milliseconds ≥ 0', () => {
+    expect(() => clientFor(new FakeStack(), { stallTimeoutMs: -1 })).toThrow('stallTimeoutMs must be an integer ≥ 0');
+  });
+});
