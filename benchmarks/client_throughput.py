@@ -1,7 +1,8 @@
 """Benchmark (issue #3): how fast the TypeScript client uploads, and in how much memory.
 
     python benchmarks/client_throughput.py [--rounds 3] [--size-mib 256] [--concurrency 4,6,8]
-                                           [--fetch-transport] [--part-size-mib N]
+                                           [--fetch-transport] [--without-checksums]
+                                           [--part-size-mib N]
 
 One file of random bytes on disk is uploaded again and again by a fresh Node process each time
 (javascript-client/bench/upload.mjs), with these clients, interleaved round by round:
@@ -13,7 +14,9 @@ One file of random bytes on disk is uploaded again and again by a fresh Node pro
 - 1.1.0 client: the django-s3-file-field@1.1.0 npm client against a 1.1.0 Django (its own
   virtualenv under .bench/, as for prepare_finalize.py; the npm package under .bench/ too);
 - with `--fetch-transport`, also ours with its parts sent by fetch (`createFetchTransport`), at
-  the first concurrency: what Node's fetch costs.
+  the first concurrency: what Node's fetch costs;
+- with `--without-checksums`, also ours with parts not signed for their Content-MD5, at the first
+  concurrency: what hashing each part costs (ours hashes by default).
 
 in two settings: on loopback straight to SeaweedFS, and through test_app/faultproxy.py capping
 each TCP connection at 20 MB/s with 40 ms more round trip (Django's calls to the store go
@@ -82,6 +85,7 @@ class Client:
     kind: str  # ours, raw or legacy
     concurrency: int | None = None  # ours: parts at once; None: the client's default
     transport: str | None = None  # ours: None for the default, or "fetch"
+    checksums: bool = True  # ours: each part signed for its Content-MD5 (the default)
 
     @property
     def label(self) -> str:
@@ -90,7 +94,8 @@ class Client:
         if self.kind == "legacy":
             return "1.1.0 client"
         at = "" if self.concurrency is None else f" @{self.concurrency}"
-        return f"ours{at}" + (f" ({self.transport})" if self.transport else "")
+        notes = [note for note in (self.transport, None if self.checksums else "no MD5") if note]
+        return f"ours{at}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 @dataclass(frozen=True)
@@ -467,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also ours with parts sent by fetch (undici), at the first concurrency",
     )
     parser.add_argument(
+        "--without-checksums",
+        action="store_true",
+        help="also ours without Content-MD5 checksums, at the first concurrency",
+    )
+    parser.add_argument(
         "--part-size-mib",
         type=int,
         default=None,
@@ -480,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     clients = [Client("ours", concurrency) for concurrency in args.concurrency]
     if args.fetch_transport:
         clients.append(Client("ours", args.concurrency[0], "fetch"))
+    if args.without_checksums:
+        clients.append(Client("ours", args.concurrency[0], checksums=False))
     clients += [Client("raw"), Client("legacy")]
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise RuntimeError("node and npm are needed")
@@ -556,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
                         extra += ["--concurrency", str(client.concurrency)]
                     if client.transport:
                         extra += ["--transport", client.transport]
+                    if not client.checksums:
+                        extra += ["--checksums", "off"]
                     return [*common, "--base-url", base, "--field-id", FIELD_ID, *extra]
                 return [*common, "--base-url", base, "--field-id", LEGACY_FIELD_ID,
                         "--legacy-module", str(legacy_module)]  # fmt: skip

@@ -5,6 +5,7 @@
 //
 //   node bench/upload.mjs --client ours   --file F --base-url URL --field-id ID [--concurrency N]
 //                         [--transport fetch]   (parts sent with fetch instead of the default)
+//                         [--checksums off]     (parts not signed for their Content-MD5)
 //   node bench/upload.mjs --client raw    --file F --url PRESIGNED_PUT_URL
 //   node bench/upload.mjs --client legacy --file F --base-url URL --field-id ID --legacy-module PATH
 //
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     'legacy-module': { type: 'string' },
     concurrency: { type: 'string' },
     transport: { type: 'string' },
+    checksums: { type: 'string' },
   },
 });
 
@@ -54,6 +56,7 @@ async function makeUpload() {
         baseUrl: required('base-url'),
         concurrency,
         ...(args.transport === 'fetch' ? { transport: ours.createFetchTransport() } : {}),
+        checksums: args.checksums !== 'off',
       });
       // With a progress listener, as an app would have one.
       let reports = 0;
