@@ -44,7 +44,10 @@ STORE_CHECK_DEADLINE = 4.0
 # without touching the bucket's other rules.
 CORS_RULE_ID = "s3-file-field"
 # What the widget and the TypeScript client send with a part's PUT, besides what browsers add.
-CORS_REQUEST_HEADERS = ("Content-Type",)
+# What a browser's part PUT sends beyond the simple headers: the signed type of a single PUT,
+# and the checksum each part is signed for.
+CORS_REQUEST_HEADERS = ("Content-Type", "Content-MD5")
+CORS_REQUEST_HEADERS_TEXT = " and ".join(CORS_REQUEST_HEADERS) + " headers"
 CORS_MAX_AGE = 3600
 # Origins guessed for hosts that only a development server serves (runserver's default port).
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -190,7 +193,7 @@ def evaluate_cors(rules: Sequence[CorsRule] | None, origins: Sequence[str]) -> C
 
 
 def recommended_rule(origins: Sequence[str]) -> CorsRule:
-    """The smallest rule that lets `origins` upload: PUT, Content-Type, ETag readable."""
+    """The smallest rule that lets `origins` upload: PUT, its headers, ETag readable."""
     return CorsRule(
         allowed_origins=tuple(origins),
         allowed_methods=("PUT",),
@@ -236,7 +239,8 @@ def cors_messages(
         what = (
             "The bucket has no CORS configuration"
             if rules is None
-            else f"No CORS rule of the bucket lets {who} send a PUT with a Content-Type header"
+            else f"No CORS rule of the bucket lets {who} send a PUT with the "
+            f"{CORS_REQUEST_HEADERS_TEXT}"
         )
         messages.append(
             checks.Warning(

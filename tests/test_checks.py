@@ -35,7 +35,7 @@ from test_app.seaweedfs import (
 
 BUCKET = "s3ff-checks"
 ORIGIN = "https://app.example"
-GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), ("Content-Type",), ("ETag",))
+GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), ("Content-Type", "Content-MD5"), ("ETag",))
 
 
 def s3_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY, **options):
@@ -324,7 +324,7 @@ def test_no_cors_configuration(store, all_fields_on, make_storage):
     assert (
         '{"ID": "s3-file-field", "AllowedOrigins": ["https://app.example", '
         '"http://localhost:8000"], "AllowedMethods": ["PUT"], "AllowedHeaders": '
-        '["Content-Type"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}'
+        '["Content-Type", "Content-MD5"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}'
     ) in str(messages[0].hint)
 
 
@@ -335,6 +335,16 @@ def test_cors_rule_for_other_origins(store, all_fields_on, make_storage, cors):
         messages = checks.check_store()
     assert ids(messages) == ["s3_file_field.W013"]
     assert f"No CORS rule of the bucket lets {ORIGIN} send a PUT" in messages[0].msg
+
+
+def test_cors_rule_that_allows_content_type_only(store, all_fields_on, make_storage, cors):
+    """The client signs each part for its Content-MD5: a rule without that header blocks it."""
+    cors(CorsRule((ORIGIN,), ("PUT",), ("Content-Type",), ("ETag",)))
+    all_fields_on(make_storage(store.endpoint_url))
+    with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+        messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W013"]
+    assert "send a PUT with the Content-Type and Content-MD5 headers" in messages[0].msg
 
 
 def test_cors_rule_without_etag(store, all_fields_on, make_storage, cors):

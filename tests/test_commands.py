@@ -81,7 +81,7 @@ def preflight(store, origin):
         headers={
             "Origin": origin,
             "Access-Control-Request-Method": "PUT",
-            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Headers": "content-type,content-md5",
         },
         timeout=10,
     )

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...backends.base import CorsRule, NotSupported, StorageError
 from ...checks import (
+    CORS_REQUEST_HEADERS_TEXT,
     CORS_RULE_ID,
     StorageGroup,
     evaluate_cors,
@@ -35,7 +36,7 @@ def _origin(text: str) -> str:
 def _verdict(rules: Sequence[CorsRule] | None, origin: str) -> str:
     report = evaluate_cors(rules, [origin])
     if report.blocked:
-        return "cannot upload: no rule lets it PUT with a Content-Type header"
+        return f"cannot upload: no rule lets it PUT with the {CORS_REQUEST_HEADERS_TEXT}"
     if report.etag_hidden:
         return "cannot finish uploads in parts: the rule for its PUT does not expose ETag"
     return "can upload"
