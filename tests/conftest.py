@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,16 @@ STORE_CASES = {
 @pytest.fixture(params=sorted(STORE_CASES))
 def store_case(request: pytest.FixtureRequest) -> StoreCase:
     return STORE_CASES[request.param]
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A store that accepts connections (into the listen backlog) and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        host, port = server.getsockname()
+        yield f"http://{host}:{port}"
 
 
 def post(client: APIClient, endpoint: str, body: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 import types
@@ -82,15 +81,6 @@ def stopped_endpoint():
     endpoint = server.endpoint_url
     server.stop()
     return endpoint
-
-
-@pytest.fixture
-def silent_endpoint():
-    """A port that accepts connections (into the listen backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture(params=sorted(FAMILIES))

@@ -173,12 +173,22 @@ class InvalidParts(StorageError):
 
 _Backend = TypeVar("_Backend", bound="UploadBackend")
 
+# A backend's own store calls (the upload API's, the commands') give up connecting after
+# STORE_CONNECT_TIMEOUT seconds and make at most STORE_ATTEMPTS attempts: a store that is down
+# (refusing connections, or on a host that drops them) costs an API request at most
+# STORE_CONNECT_TIMEOUT * STORE_ATTEMPTS seconds (4 s) before its 503. Reading the answer keeps
+# the storage's own timeout: completing a large multipart upload may take minutes.
+STORE_CONNECT_TIMEOUT = 2.0
+STORE_ATTEMPTS = 2
+
 
 class UploadBackend(ABC):
     """Direct-upload operations on one Django storage of a supported family.
 
     `name` arguments are Django storage names (what a `FileField` stores); each backend maps
-    them to bucket keys the way its storage does.
+    them to bucket keys the way its storage does. Its store calls go through a client built
+    once from the storage's own (endpoint, credentials, TLS, proxy, read timeout), bounded by
+    STORE_CONNECT_TIMEOUT and STORE_ATTEMPTS.
     """
 
     max_object_size: ClassVar[int] = S3_MAX_OBJECT_SIZE

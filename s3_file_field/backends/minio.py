@@ -15,6 +15,8 @@ from django.core.files.storage import Storage
 from .._sigv4 import presign_url
 from .base import (
     CREDENTIALS_ERROR_CODES,
+    STORE_ATTEMPTS,
+    STORE_CONNECT_TIMEOUT,
     AccessDenied,
     BucketNotFound,
     CorsRule,
@@ -59,16 +61,37 @@ class MinioBackend(UploadBackend):
     def __init__(self, storage: Storage, client: Minio | None = None) -> None:
         super().__init__(storage)
         self._client = client
+        # The storage's client and our bounded copy of it, rebuilt if the storage's changes.
+        self._bounded: tuple[Minio, Minio] | None = None
 
     @classmethod
     def supports(cls, storage: Storage) -> bool:
         return MinioStorage is not None and isinstance(storage, MinioStorage)
 
     @property
+    def storage_client(self) -> Minio:
+        return self.storage.client  # type: ignore[attr-defined,no-any-return]
+
+    @property
     def client(self) -> Minio:
         if self._client is not None:
             return self._client
-        return self.storage.client  # type: ignore[attr-defined,no-any-return]
+        source, bounded = self.storage_client, self._bounded
+        if bounded is None or bounded[0] is not source:
+            # The SDK's own pool waits 5 minutes to connect and retries 5 times with backoff:
+            # 6 s per call when the store refuses connections, 30 minutes when it drops them.
+            pool = _pool_like(
+                source._http,
+                _bounded_timeout(_pool_timeout(source._http)),
+                urllib3.Retry(
+                    total=STORE_ATTEMPTS - 1,
+                    status_forcelist=(500, 502, 503, 504),
+                    # A Retry-After of minutes would hold the API request that long.
+                    respect_retry_after_header=False,
+                ),
+            )
+            bounded = self._bounded = (source, _client_over(source, pool))
+        return bounded[1]
 
     @property
     def presign_client(self) -> Minio:
@@ -200,11 +223,11 @@ class MinioBackend(UploadBackend):
             self.client.remove_object(self.bucket, self.bucket_key(name))
 
     def with_timeout(self, seconds: float) -> MinioBackend:
-        # The same client (endpoint, credentials, region cache) over a pool that gives up after
-        # `seconds` and never retries; the storage's pool waits 5 minutes and retries 5 times.
-        client = copy.copy(self.client)
-        client._http = _quick_pool(self.client._http, seconds)
-        return MinioBackend(self.storage, client)
+        source = self.storage_client
+        pool = _pool_like(
+            source._http, urllib3.Timeout(connect=seconds, read=seconds), retries=False
+        )
+        return MinioBackend(self.storage, _client_over(source, pool))
 
     def storage_name(self, key: str) -> str | None:
         return key if key and self.bucket_key(key) == key else None
@@ -292,17 +315,41 @@ class MinioBackend(UploadBackend):
         }
 
 
-def _quick_pool(pool: urllib3.PoolManager, seconds: float) -> urllib3.PoolManager:
-    """A pool like `pool` (TLS options, proxy) that waits at most `seconds` and never retries."""
+def _client_over(client: Minio, pool: urllib3.PoolManager) -> Minio:
+    """`client` (endpoint, credentials, shared region cache) sending through `pool`."""
+    copied = copy.copy(client)
+    copied._http = pool
+    return copied
+
+
+def _pool_like(
+    pool: urllib3.PoolManager, timeout: urllib3.Timeout, retries: urllib3.Retry | bool
+) -> urllib3.PoolManager:
+    """A pool like `pool` (TLS options, proxy) with these timeouts and retries."""
     options = {
         name: value
         for name, value in pool.connection_pool_kw.items()
         if not name.startswith("_proxy")
     }
-    options.update(timeout=urllib3.Timeout(connect=seconds, read=seconds), retries=False)
+    options.update(timeout=timeout, retries=retries)
     if isinstance(pool, urllib3.ProxyManager) and pool.proxy is not None:
         return urllib3.ProxyManager(pool.proxy.url, proxy_headers=pool.proxy_headers, **options)
     return urllib3.PoolManager(**options)
+
+
+def _pool_timeout(pool: urllib3.PoolManager) -> urllib3.Timeout:
+    timeout = pool.connection_pool_kw.get("timeout", urllib3.Timeout.DEFAULT_TIMEOUT)
+    return timeout if isinstance(timeout, urllib3.Timeout) else urllib3.Timeout.from_float(timeout)
+
+
+def _bounded_timeout(timeout: urllib3.Timeout) -> urllib3.Timeout:
+    """`timeout` with its connect part at most STORE_CONNECT_TIMEOUT; the read part is kept."""
+    connect = timeout.connect_timeout
+    if isinstance(connect, int | float):
+        connect = min(connect, STORE_CONNECT_TIMEOUT)
+    else:  # None or unset: only the OS's own limit, which is minutes
+        connect = STORE_CONNECT_TIMEOUT
+    return urllib3.Timeout(total=timeout.total, connect=connect, read=timeout._read)
 
 
 def _local(tag: str) -> str:

@@ -11,6 +11,8 @@ from django.core.files.storage import Storage
 
 from .base import (
     CREDENTIALS_ERROR_CODES,
+    STORE_ATTEMPTS,
+    STORE_CONNECT_TIMEOUT,
     AccessDenied,
     BucketNotFound,
     CorsRule,
@@ -62,10 +64,34 @@ class S3Backend(UploadBackend):
 
     @property
     def client(self) -> S3Client:
-        if self._client is not None:
-            return self._client
-        # The storage keeps one boto3 resource per thread; its client is reused, never rebuilt.
-        client: S3Client = self.storage.connection.meta.client  # type: ignore[attr-defined]
+        if self._client is None:
+            # Built once (boto3 clients are thread-safe), unlike the storage's, one per thread.
+            configured = self.storage.client_config.connect_timeout  # type: ignore[attr-defined]
+            self._client = self._client_with(
+                Config(
+                    connect_timeout=STORE_CONNECT_TIMEOUT
+                    if configured is None
+                    else min(configured, STORE_CONNECT_TIMEOUT),
+                    # Standard mode retries a refused connection at once; the legacy mode an
+                    # environment may choose (AWS_RETRY_MODE) makes 5 attempts with waits of up
+                    # to 15 s in all, and a custom `retries` may make any number.
+                    retries={"mode": "standard", "total_max_attempts": STORE_ATTEMPTS},
+                )
+            )
+        return self._client
+
+    def _client_with(self, config: Config) -> S3Client:
+        """A client built as the storage builds its own (session, endpoint, client settings),
+        with `config` overriding those settings."""
+        storage: Any = self.storage
+        client: S3Client = storage._create_session().client(
+            "s3",
+            region_name=storage.region_name,
+            use_ssl=storage.use_ssl,
+            endpoint_url=storage.endpoint_url,
+            config=storage.client_config.merge(config),
+            verify=storage.verify,
+        )
         return client
 
     @property
@@ -180,25 +206,10 @@ class S3Backend(UploadBackend):
             self.client.delete_object(Bucket=self.bucket, Key=self.bucket_key(name))
 
     def with_timeout(self, seconds: float) -> S3Backend:
-        storage: Any = self.storage
-        # Built as the storage builds its own client (session, endpoint, client settings), not
-        # that client itself: its timeouts (60 s) and retries suit uploads, not a quick check.
-        config = storage.client_config.merge(
-            Config(
-                connect_timeout=seconds,
-                read_timeout=seconds,
-                retries={"total_max_attempts": 1},
-            )
+        config = Config(
+            connect_timeout=seconds, read_timeout=seconds, retries={"total_max_attempts": 1}
         )
-        client = storage._create_session().client(
-            "s3",
-            region_name=storage.region_name,
-            use_ssl=storage.use_ssl,
-            endpoint_url=storage.endpoint_url,
-            config=config,
-            verify=storage.verify,
-        )
-        return S3Backend(self.storage, client)
+        return S3Backend(self.storage, self._client_with(config))
 
     def storage_name(self, key: str) -> str | None:
         location = str(self.storage.location).strip("/")  # type: ignore[attr-defined]
