@@ -234,7 +234,6 @@ class UploadRun {
     this.progress.setState('uploading');
     const pending = session.parts.filter((part) => !session.etags.has(part.partNumber));
     if (pending.length === 0) return;
-    const lookahead = 2 * this.engine.concurrency;
     const checksums =
       session.checksums &&
       new PartChecksums({
@@ -256,7 +255,7 @@ class UploadRun {
       batchable: checksums ? (partNumber) => checksums.has(partNumber) : undefined,
       parts: pending,
       signed: session.signed,
-      lookahead,
+      lookahead: 2 * this.engine.concurrency,
     });
     await runBounded(
       pending,
