@@ -12,8 +12,8 @@ Modes, switched from Python (`FaultProxy.set_mode`) or by any HTTP client (see C
   was read (`"500"`), or `503 SlowDown` (`"503"`), or the connection is reset halfway through
   its body (`"reset"`), or half the body is read and then nothing happens until the client
   gives up (`"stall"`), or it goes to the store with one byte of its body changed
-  (`"corrupt"`), as chosen among `kinds`. Django's own S3 calls (signed in headers)
-  always pass, so the faults hit the client alone.
+  (`"corrupt"`; an empty body passes untouched), as chosen among `kinds`. Django's own S3
+  calls (signed in headers) always pass, so the faults hit the client alone.
 - `throttle`: each connection is capped at `bytes_per_second` in each direction, and every byte
   waits `latency_ms / 2` each way, i.e. `latency_ms` more round trip, as on a slow far link.
 
@@ -521,6 +521,8 @@ class FaultProxy:
             if mode.name != "fail" or self._rng.random() >= mode.rate:
                 return None
             kind = self._rng.choice(mode.kinds)
+            if kind == "corrupt" and request.content_length == 0:
+                return None  # no byte to change: the request passes, and is no fault
             stats.faults[kind] += 1
             stats.fault_parts[part] += 1
             return kind

@@ -81,6 +81,13 @@ def test_corrupt_changes_one_byte_on_the_way(proxy, s3_client):
     assert "<Code>BadDigest</Code>" in refused.text
     assert proxy.stats()["faults"] == {"corrupt": 2}
 
+    # An empty body has no byte to change: it passes, and is not counted as a fault.
+    empty = client.generate_presigned_url(
+        "put_object", Params={"Bucket": "s3ff-test", "Key": "proxy/empty.bin"}, ExpiresIn=600
+    )
+    assert requests.put(empty, data=b"", timeout=10).status_code == 200
+    assert proxy.stats()["faults"] == {"corrupt": 2}
+
 
 def test_django_calls_pass_through_untouched(proxy, api_client, monkeypatch):
     """Only presigned PUTs fail: the library's own S3 calls are signed in headers."""
