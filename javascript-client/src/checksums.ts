@@ -9,17 +9,12 @@ export type ContentMd5 = (blob: Blob) => Promise<string>;
 /** Read from the Blob at a time: enough to hash fast, small enough to keep memory flat. */
 const readPieceBytes = 1024 * 1024;
 
-/** Feeds `blob` to `update` a piece at a time, never holding it whole. */
-export async function readInPieces(blob: Blob, update: (bytes: Uint8Array) => void): Promise<void> {
-  for (let start = 0; start < blob.size; start += readPieceBytes) {
-    update(new Uint8Array(await blob.slice(start, start + readPieceBytes).arrayBuffer()));
-  }
-}
-
 /** Content-MD5 in plain JavaScript, for browsers: WebCrypto has no MD5. */
 export const scriptContentMd5: ContentMd5 = async (blob) => {
   const hasher = new Md5();
-  await readInPieces(blob, (bytes) => hasher.update(bytes));
+  for (let start = 0; start < blob.size; start += readPieceBytes) {
+    hasher.update(new Uint8Array(await blob.slice(start, start + readPieceBytes).arrayBuffer()));
+  }
   return toBase64(hasher.digest());
 };
 
