@@ -55,6 +55,11 @@ def start_gunicorn(workers: int, tmp_path: Path, seaweedfs) -> Gunicorn:
             "8",
             "--timeout",
             "120",
+            # Longer than any pause between one upload's API calls: a kept-alive connection
+            # that gunicorn closes (after 2 s by default) just as the client reuses it would
+            # fail the client's POST, a race of the test's HTTP client, not of the API.
+            "--keep-alive",
+            "120",
             "test_app.wsgi:application",
         ],
         cwd=ROOT,

@@ -272,6 +272,9 @@ def test_drag_and_drop(page, site, s3_client):
 def test_keyboard_only_upload(page, site, s3_client, tmp_path):
     path, data = make_file(tmp_path, "keys.bin", 1234)
     page.goto(f"{site}/resources/new/")
+    # The widget's script has taken over the input: a key pressed before would go to the
+    # plain input, whose chooser the script then replaces.
+    expect(widget(page)).to_have_attribute("data-state", "idle")
     for _ in range(10):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "id_blob":

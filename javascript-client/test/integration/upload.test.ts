@@ -199,11 +199,12 @@ describe('100 uploads through a store that fails 20 % of part PUTs in every way'
     for (const kind of kinds) expect(stats.faults[kind]).toBeGreaterThan(0);
     const faults = sum(stats.faults);
     expect(faults / sum(stats.part_puts)).toBeGreaterThan(0.1);
-    // Every fault was met by a retry of its part, and nothing else made a part retry but,
-    // perhaps, a moment of a busy machine taken for a stall.
+    // Every fault was met by a retry of its part. On a busy machine a slow answer (to a
+    // fault or not) may be taken for a stall first: any retry beyond the faults is one.
     const partRetries = retries.filter((retry) => retry.operation.startsWith('part '));
     const stallRetries = partRetries.filter((retry) => /stalled/.test(retry.error.message));
-    expect(partRetries.length - stallRetries.length).toBe(faults - (stats.faults.stall ?? 0));
+    expect(partRetries.length).toBeGreaterThanOrEqual(faults);
+    expect(partRetries.length - faults).toBeLessThanOrEqual(stallRetries.length);
     expect(stallRetries.length).toBeGreaterThanOrEqual(stats.faults.stall ?? 0);
     for (const result of results) {
       expect(await readBack(result.fieldValue)).toEqual({ size: result.size, sha256: result.sha256 });
