@@ -33,7 +33,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -149,17 +148,13 @@ def write_random_file(path: Path, size: int) -> None:
 # --- servers ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def django_server(
     name: str, python: Path, settings: str, env: dict[str, str], paths: list[str], tmp: Path
 ) -> Iterator[str]:
     """A Django project served by _django_server.py; yields its base URL, stops it by PID."""
+    from test_app.seaweedfs import free_port, stop_process_group
+
     port = free_port()
     log_path = tmp / f"{name}.log"
     with log_path.open("wb") as log_file:
@@ -188,13 +183,7 @@ def django_server(
                 time.sleep(0.2)
         yield url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_process_group(process)
 
 
 def ours_env(endpoint: str, database: Path, part_size: int) -> dict[str, str]:

@@ -42,6 +42,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in a session of its own, and its children: politely, then not."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 def weed_binary() -> str:
     candidate = Path(sys.executable).parent / "weed"
     if candidate.exists():
@@ -172,13 +184,8 @@ class SeaweedFS:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        if process is not None:
+            stop_process_group(process)
         if self._owned_dir is not None:
             self._owned_dir.cleanup()
             self._owned_dir = None
