@@ -283,10 +283,13 @@ def settle(
 # --- measuring -------------------------------------------------------------------------------
 
 
-def run_node(client: Client, scenario: str, options: list[str]) -> Run:
+def run_node(
+    client: Client, scenario: str, options: list[str], cores: set[int] | None = None
+) -> Run:
     done = subprocess.run(
         ["node", "bench/upload.mjs", "--client", client.kind, *options],
         cwd=CLIENT_DIR,
+        preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores),
         capture_output=True,
         text=True,
         timeout=900,
@@ -350,7 +353,7 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
         ),
     }
     width = max(len(client.label) for client in clients) + 1
-    for scenario in SCENARIOS:
+    for scenario in args.scenarios:
         print()
         print(titles[scenario])
         header = f"{'median MB/s':>11}  {'each run, MB/s':32} {'peak RSS MiB':>12}"
@@ -398,7 +401,7 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
     print("CPU seconds per upload, medians: the uploading Node process / SeaweedFS")
     for client in clients:
         cells = []
-        for scenario in SCENARIOS:
+        for scenario in args.scenarios:
             these = [r for r in runs if r.client == client and r.scenario == scenario]
             node_cpu = statistics.median(r.node_cpu_seconds for r in these)
             store_cpu = statistics.median(r.store_cpu_seconds for r in these)
@@ -440,6 +443,13 @@ def concurrency_list(text: str) -> list[int | None]:
     return list(values)
 
 
+def scenario_list(text: str) -> list[str]:
+    values = [item.strip() for item in text.split(",") if item.strip()]
+    if not values or any(value not in SCENARIOS for value in values):
+        raise argparse.ArgumentTypeError(f"a comma-separated choice of {', '.join(SCENARIOS)}")
+    return values
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Turn SIGTERM into an exception so that the `with` blocks stop the servers.
     raise SystemExit(128 + signum)
@@ -471,6 +481,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="ours: S3FF_PART_SIZE of its Django (a server setting); default: the library's",
     )
+    parser.add_argument(
+        "--scenarios",
+        type=scenario_list,
+        default=list(SCENARIOS),
+        help="which settings to measure, e.g. loopback (default: loopback,throttled)",
+    )
+    parser.add_argument(
+        "--client-core",
+        type=int,
+        default=None,
+        help="run each uploading Node process on this core alone, the servers on the others",
+    )
     parser.add_argument("--throttle-mbps", type=float, default=20.0, help="per connection")
     parser.add_argument("--latency-ms", type=float, default=40.0, help="added round trip")
     args = parser.parse_args(argv)
@@ -492,6 +514,14 @@ def main(argv: list[str] | None = None) -> int:
     from test_app.faultproxy import FaultProxy, Mode
     from test_app.seaweedfs import SeaweedFS
 
+    client_cores: set[int] | None = None
+    if args.client_core is not None:
+        every = os.sched_getaffinity(0)
+        client_cores = {args.client_core}
+        if not client_cores < every:
+            parser.error(f"--client-core must be one of {sorted(every)}, with at least one other")
+        # The servers started below inherit this: the rest of the cores.
+        os.sched_setaffinity(0, every - client_cores)
     part_size = args.part_size_mib * MiB if args.part_size_mib else int(DEFAULTS["S3FF_PART_SIZE"])
     size = args.size_mib * MiB
     legacy_python = ensure_legacy_venv(LEGACY_VENV)
@@ -564,17 +594,17 @@ def main(argv: list[str] | None = None) -> int:
                         "--legacy-module", str(legacy_module)]  # fmt: skip
 
             for client in clients:
-                warm = run_node(client, "loopback", options(client, "loopback"))
+                warm = run_node(client, "loopback", options(client, "loopback"), client_cores)
                 log(f"warm-up {client.label:15} loopback  {warm.mbps:7.1f} MB/s")
                 empty_buckets(direct)
                 settle(store_pid)
             for round_number in range(args.rounds):
                 shift = round_number % len(clients)
                 order = clients[shift:] + clients[:shift]
-                for scenario in SCENARIOS:
+                for scenario in args.scenarios:
                     for client in order:
                         store_cpu = cpu_seconds(store_pid)
-                        run = run_node(client, scenario, options(client, scenario))
+                        run = run_node(client, scenario, options(client, scenario), client_cores)
                         # Node's start and end are in, but the store is idle then.
                         run = replace(run, store_cpu_seconds=cpu_seconds(store_pid) - store_cpu)
                         runs.append(run)

@@ -31,6 +31,20 @@ export const nodeContentMd5: ContentMd5 = async (blob) => {
   return hasher.digest('base64');
 };
 
+/**
+ * Whether `etag` is the MD5 whose base64 is `contentMd5`. S3, MinIO and
+ * SeaweedFS give a part's (or a single PUT's) hex MD5 as its ETag, unless the
+ * object is encrypted with a key of the store's (SSE-KMS, SSE-C): then the ETag
+ * says nothing of the bytes.
+ */
+export function etagIsMd5(etag: string, contentMd5: string): boolean {
+  const hex = /^"?([0-9a-fA-F]{32})"?$/.exec(etag.trim())?.[1];
+  if (hex === undefined) return false;
+  const digest = new Uint8Array(16);
+  for (let index = 0; index < 16; index++) digest[index] = Number.parseInt(hex.slice(2 * index, 2 * index + 2), 16);
+  return toBase64(digest) === contentMd5;
+}
+
 export interface PartChecksumsOptions {
   /** The parts to hash, in upload order. */
   readonly parts: readonly PlannedPart[];

@@ -42,9 +42,13 @@ export interface S3FileFieldClientOptions {
   /** Least time between two byte-progress reports; default 100 ms. */
   readonly progressIntervalMs?: number | undefined;
   /**
-   * Sign each part for its MD5 (`Content-MD5`), so that the store refuses bytes
-   * corrupted on the way (and the part is sent again). Costs one read of the
-   * file more, and the hashing. Default: true.
+   * Make sure each part is stored as it was read. Each part is hashed (MD5)
+   * while it is sent and compared with the ETag the store answers; a part
+   * altered on the way is sent again, signed for its `Content-MD5` so that the
+   * store checks it. Where the server requires it (`S3FF_REQUIRE_CHECKSUMS`),
+   * or the store's ETags are not MD5s (encrypted buckets), every part is hashed
+   * first and signed for its `Content-MD5`. Costs a second read of the file
+   * and the hashing, not the time of either. Default: true.
    */
   readonly checksums?: boolean | undefined;
   /**
@@ -108,6 +112,7 @@ export class S3FileFieldClient {
       now: () => performance.now(),
       checksums: options.checksums ?? true,
       contentMd5: defaults.contentMd5,
+      traits: { requiresSignedChecksums: false, opaqueEtagFields: new Set() },
       stallTimeoutMs,
     };
   }

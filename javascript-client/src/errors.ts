@@ -8,6 +8,8 @@ export type S3FileFieldErrorCode =
   | 'part'
   /** A part was stored but its `ETag` could not be read (see {@link MissingEtagError}). */
   | 'missing-etag'
+  /** A part was stored altered: its `ETag` is not the MD5 of the bytes sent (see {@link PartChecksumError}). */
+  | 'checksum'
   /** The server answered something this client does not understand. */
   | 'protocol'
   /** The caller aborted the upload (see {@link UploadAbortedError}). */
@@ -73,7 +75,7 @@ export class PartUploadError extends S3FileFieldError {
     storeCode?: string | undefined;
     storeMessage?: string | undefined;
     message?: string;
-    code?: 'part' | 'missing-etag';
+    code?: 'part' | 'missing-etag' | 'checksum';
     cause?: unknown;
   }) {
     super(init.code ?? 'part', init.message ?? describePartFailure(init), { cause: init.cause });
@@ -112,6 +114,31 @@ export class MissingEtagError extends PartUploadError {
         'the bucket CORS configuration must expose it (Access-Control-Expose-Headers: ETag)',
     });
     this.name = 'MissingEtagError';
+  }
+}
+
+/**
+ * The store took a part, but the `ETag` it gave is not the MD5 of the bytes
+ * sent: they were altered on the way. The client sends the part again, signed
+ * for its `Content-MD5` so that the store checks it; this error reaches the
+ * caller only when no retry is left.
+ */
+export class PartChecksumError extends PartUploadError {
+  /** The store's ETag, as it came. */
+  readonly etag: string;
+  /** The base64 MD5 of the part's bytes, as `Content-MD5` has it. */
+  readonly contentMd5: string;
+
+  constructor(partNumber: number, status: number, etag: string, contentMd5: string) {
+    super({
+      partNumber,
+      status,
+      code: 'checksum',
+      message: `part ${partNumber} arrived altered: the store's ETag ${etag} is not the MD5 of the bytes sent (${contentMd5}, base64)`,
+    });
+    this.name = 'PartChecksumError';
+    this.etag = etag;
+    this.contentMd5 = contentMd5;
   }
 }
 

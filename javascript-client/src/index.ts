@@ -6,6 +6,7 @@ export {
   ApiCallError,
   type ApiEndpoint,
   MissingEtagError,
+  PartChecksumError,
   PartUploadError,
   S3FileFieldError,
   type S3FileFieldErrorCode,

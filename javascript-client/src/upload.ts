@@ -1,11 +1,18 @@
 import type { UploadApi } from './api.js';
-import { type ContentMd5, PartChecksums } from './checksums.js';
-import { ApiCallError, MissingEtagError, PartUploadError, UploadAbortedError } from './errors.js';
+import { type ContentMd5, etagIsMd5, PartChecksums } from './checksums.js';
+import {
+  ApiCallError,
+  MissingEtagError,
+  PartChecksumError,
+  PartUploadError,
+  S3FileFieldError,
+  UploadAbortedError,
+} from './errors.js';
 import { PartUrlBook } from './part-urls.js';
 import { type PlannedPart, planParts } from './plan.js';
 import { runBounded } from './pool.js';
 import { type ProgressListener, ProgressTracker } from './progress.js';
-import type { FinalizedUpload, SignedPart, StoredPart } from './protocol.js';
+import type { FinalizedUpload, PreparedUpload, SignedPart, StoredPart } from './protocol.js';
 import { type ResumeRecord, type ResumeStore, resumeKey } from './resume.js';
 import { isRetryableStatus, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
 import { StallGuard } from './stall.js';
@@ -22,12 +29,36 @@ export interface UploadEngine {
   readonly resumeStore: ResumeStore | undefined;
   readonly progressIntervalMs: number;
   readonly now: () => number;
-  /** Whether to ask for part URLs signed for each part's Content-MD5. */
+  /** Whether to make sure each part is stored as it was read (see {@link PartIntegrity}). */
   readonly checksums: boolean;
   readonly contentMd5: ContentMd5;
+  /** What earlier uploads found out about the server and its stores. */
+  readonly traits: ServerTraits;
   /** A part attempt without progress for this long fails and is retried; 0: never. */
   readonly stallTimeoutMs: number;
 }
+
+/** What a client learns of its server and stores as it uploads, for its later uploads. */
+export interface ServerTraits {
+  /** The server refuses parts that are not signed for their Content-MD5 (`S3FF_REQUIRE_CHECKSUMS`). */
+  requiresSignedChecksums: boolean;
+  /** Fields whose store gives ETags that are not MD5s (an encrypted bucket): the store checks their parts. */
+  readonly opaqueEtagFields: Set<string>;
+}
+
+/**
+ * How an upload makes sure each part is stored as it was read:
+ * - `signed`: every part URL is signed for the part's Content-MD5 (hashed
+ *   before it is sent), and the store refuses other bytes; for a server that
+ *   requires it, as it costs a read of the part and an `upload-parts/` call
+ *   before the part can start.
+ * - `etag`: each part is hashed while it is sent and its MD5 compared with the
+ *   ETag the store answers (the MD5 of what it got). On a mismatch the part
+ *   is sent again, signed for its Content-MD5 so the store checks it; a store
+ *   whose ETags turn out not to be MD5s has every part checked that way.
+ * - `none`: checksums are off.
+ */
+type PartIntegrity = 'signed' | 'etag' | 'none';
 
 /**
  * S3's smallest part: a file no larger than this always goes up in one PUT,
@@ -53,8 +84,7 @@ interface UploadSession {
   readonly signature: string;
   readonly multipart: boolean;
   readonly partHeaders: Readonly<Record<string, string>>;
-  /** Whether each part URL must be signed for the part's Content-MD5. */
-  readonly checksums: boolean;
+  readonly integrity: PartIntegrity;
   readonly parts: readonly PlannedPart[];
   /** Part URLs at hand (from `upload-prepare/`). */
   readonly signed: readonly SignedPart[];
@@ -76,6 +106,10 @@ class UploadRun {
   private readonly signal = this.controller.signal;
   private readonly progress: ProgressTracker;
   private readonly resumeKey: string | undefined;
+  /** The MD5 of each part hashed so far (base64). */
+  private readonly partMd5s = new Map<number, Promise<string>>();
+  /** Parts whose ETag did not match: they go again signed for their Content-MD5. */
+  private readonly checkedByStore = new Set<number>();
 
   constructor(
     private readonly engine: UploadEngine,
@@ -155,12 +189,8 @@ class UploadRun {
   private async openSession(): Promise<UploadSession> {
     const resumed = await this.resumeSession();
     if (resumed) return resumed;
-    const { blob, fieldId, fileName, contentType } = this.input;
-    const checksums = await this.checksumsToPrepare();
-    const prepared = await this.engine.api.prepare(
-      { fieldId, fileName, fileSize: blob.size, contentType, checksums },
-      this.signal,
-    );
+    const { blob } = this.input;
+    const { prepared, checksums } = await this.prepare();
     const parts = planParts(blob.size, prepared.partSize, prepared.partCount);
     // The whole file's checksum went as part 1's; a server that splits even so
     // small a file signed part 1 for the wrong checksum: it is signed again.
@@ -169,7 +199,7 @@ class UploadRun {
       signature: prepared.uploadSignature,
       multipart: prepared.uploadId !== null,
       partHeaders: prepared.partHeaders,
-      checksums: prepared.checksums,
+      integrity: prepared.checksums ? 'signed' : this.engine.checksums ? 'etag' : 'none',
       parts,
       signed: signedForWholeFile ? [] : prepared.parts,
       etags: new Map(),
@@ -181,11 +211,33 @@ class UploadRun {
       partSize: prepared.partSize,
       partCount: prepared.partCount,
       partHeaders: prepared.partHeaders,
-      checksums: session.checksums,
+      checksums: session.integrity === 'signed',
       createdAt: Date.now(),
     };
     await this.storeRecord((store, key) => store.set(key, record));
     return session;
+  }
+
+  /**
+   * Prepares the upload with parts checked by their ETags, or signed for their
+   * checksums where the server requires it (it refuses the first way with a
+   * `checksum` error; the client remembers).
+   */
+  private async prepare(): Promise<{ prepared: PreparedUpload; checksums: Map<number, string> | undefined }> {
+    const { blob, fieldId, fileName, contentType } = this.input;
+    const { api, traits } = this.engine;
+    const prepareWith = (checksums: Map<number, string> | undefined) =>
+      api.prepare({ fieldId, fileName, fileSize: blob.size, contentType, checksums }, this.signal);
+    if (this.engine.checksums && !traits.requiresSignedChecksums) {
+      try {
+        return { prepared: await prepareWith(undefined), checksums: undefined };
+      } catch (error) {
+        if (!(error instanceof ApiCallError && error.status === 400 && error.fieldErrors?.checksum)) throw error;
+        traits.requiresSignedChecksums = true;
+      }
+    }
+    const checksums = await this.checksumsToPrepare();
+    return { prepared: await prepareWith(checksums), checksums };
   }
 
   /** What `upload-prepare/` gets to sign part URLs for checksums: for a small file, its one part's. */
@@ -219,7 +271,7 @@ class UploadRun {
       signature: record.uploadSignature,
       multipart: record.multipart,
       partHeaders: record.partHeaders,
-      checksums: record.checksums === true,
+      integrity: record.checksums === true ? 'signed' : this.engine.checksums ? 'etag' : 'none',
       parts,
       signed: [],
       etags,
@@ -235,7 +287,7 @@ class UploadRun {
     const pending = session.parts.filter((part) => !session.etags.has(part.partNumber));
     if (pending.length === 0) return;
     const checksums =
-      session.checksums &&
+      session.integrity === 'signed' &&
       new PartChecksums({
         parts: pending,
         blob: this.input.blob,
@@ -279,23 +331,68 @@ class UploadRun {
 
   /** One attempt at a part; gives its ETag. */
   private async putPart(session: UploadSession, urls: PartUrlBook, part: PlannedPart): Promise<string> {
-    let response = await this.put(session, part, await urls.get(part.partNumber));
+    const { partNumber } = part;
+    if (session.integrity === 'etag' && this.storeChecks(partNumber)) return this.putCheckedByStore(session, part);
+    // Hashed while it is sent: the second read of the part costs no time before it starts.
+    const md5 = session.integrity === 'etag' ? this.md5Of(part) : undefined;
+    let response = await this.put(session, part, await urls.get(partNumber));
     if (response.status === 403) {
       // Most often the URL expired (a long upload, a resumed one): sign it again.
       // If a fresh URL is refused too, the refusal is real and is reported.
-      response = await this.put(session, part, await urls.resign(part.partNumber));
+      response = await this.put(session, part, await urls.resign(partNumber));
     }
-    if (response.status >= 200 && response.status < 300) {
-      if (response.etag === null) throw new MissingEtagError(part.partNumber, response.status);
-      return response.etag;
+    const etag = storedEtag(part, response);
+    if (md5 !== undefined && !etagIsMd5(etag, await md5)) {
+      this.checkedByStore.add(partNumber);
+      throw new PartChecksumError(partNumber, response.status, etag, await md5);
     }
-    const storeError = readStoreError(response.body);
-    throw new PartUploadError({
-      partNumber: part.partNumber,
-      status: response.status,
-      storeCode: storeError.code,
-      storeMessage: storeError.message,
-    });
+    return etag;
+  }
+
+  /**
+   * One attempt at a part signed for its Content-MD5, so that the store checks
+   * the bytes: after its ETag did not match, or for a store whose ETags are not MD5s.
+   */
+  private async putCheckedByStore(session: UploadSession, part: PlannedPart): Promise<string> {
+    const { partNumber, size } = part;
+    const md5 = await this.md5Of(part);
+    const sign = async () => {
+      const [signed] = await this.engine.api.signParts(
+        session.signature,
+        [partNumber],
+        this.signal,
+        new Map([[partNumber, md5]]),
+      );
+      if (signed?.partNumber !== partNumber || signed.size !== size) {
+        throw new S3FileFieldError('protocol', `upload-parts/ did not sign part ${partNumber} for ${size} bytes`);
+      }
+      return signed;
+    };
+    let response = await this.put(session, part, await sign());
+    if (response.status === 403) response = await this.put(session, part, await sign());
+    const etag = storedEtag(part, response);
+    // The store took bytes it checked (if the server signed the checksum; one
+    // that does not know checksums gets the part unchecked, as it would anyway):
+    // an ETag that is not their MD5 is the store's own kind, so the parts to
+    // come of this field go this way from the start.
+    if (!etagIsMd5(etag, md5)) this.engine.traits.opaqueEtagFields.add(this.input.fieldId);
+    return etag;
+  }
+
+  private storeChecks(partNumber: number): boolean {
+    return this.checkedByStore.has(partNumber) || this.engine.traits.opaqueEtagFields.has(this.input.fieldId);
+  }
+
+  /** The part's MD5, hashed once whatever the attempts. */
+  private md5Of({ partNumber, offset, size }: PlannedPart): Promise<string> {
+    let md5 = this.partMd5s.get(partNumber);
+    if (md5 === undefined) {
+      md5 = this.engine.contentMd5(this.input.blob.slice(offset, offset + size));
+      // A failed hash is reported by the attempt that awaits it, if any is left.
+      md5.catch(() => {});
+      this.partMd5s.set(partNumber, md5);
+    }
+    return md5;
   }
 
   private async put(session: UploadSession, part: PlannedPart, signed: SignedPart): Promise<PartPutResponse> {
@@ -345,6 +442,21 @@ class UploadRun {
   }
 }
 
+/** The ETag of a part the store took; for any other answer, the error that says why not. */
+function storedEtag(part: PlannedPart, response: PartPutResponse): string {
+  if (response.status >= 200 && response.status < 300) {
+    if (response.etag === null) throw new MissingEtagError(part.partNumber, response.status);
+    return response.etag;
+  }
+  const storeError = readStoreError(response.body);
+  throw new PartUploadError({
+    partNumber: part.partNumber,
+    status: response.status,
+    storeCode: storeError.code,
+    storeMessage: storeError.message,
+  });
+}
+
 /** Network errors and overloaded or failing servers; not refusals, nor protocol faults. */
 function isTransient(error: unknown): boolean {
   const status =
@@ -353,6 +465,8 @@ function isTransient(error: unknown): boolean {
 }
 
 function classifyPartFailure(error: unknown): RetryVerdict {
+  // Altered on the way: the next attempt has the store check the bytes.
+  if (error instanceof PartChecksumError) return {};
   // API errors reaching here come from upload-parts/, which did its own retries.
   if (!(error instanceof PartUploadError && error.code === 'part')) return 'fatal';
   // The bytes that arrived do not match the part's checksum: corrupted on the

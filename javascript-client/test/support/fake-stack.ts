@@ -26,6 +26,13 @@ export interface FakeStackOptions {
   storeOrigin?: string;
   /** Whether the API knows the checksum extension (signs URLs for Content-MD5); default true. */
   checksumExtension?: boolean;
+  /** Whether the API refuses uploads without checksums, as with `S3FF_REQUIRE_CHECKSUMS`; default false. */
+  requireChecksums?: boolean;
+  /**
+   * The store's ETags: `md5`, the hex MD5 of a part (S3, MinIO, SeaweedFS); or
+   * `opaque`, unrelated to the bytes (an encrypted bucket). Default `md5`.
+   */
+  etags?: 'md5' | 'opaque';
 }
 
 interface FakeUpload {
@@ -64,18 +71,23 @@ export class FakeStack {
   inFlight = 0;
   maxInFlight = 0;
   private generation = 0;
+  private opaqueEtags = 0;
   private readonly apiFaults = new Map<string, ApiFault[]>();
   private readonly storeFaults = new Map<number, StoreFault[]>();
   private readonly partSize: number;
   private readonly firstBatch: number;
   private readonly storeOrigin: string;
   private readonly checksumExtension: boolean;
+  private readonly requireChecksums: boolean;
+  private readonly etags: 'md5' | 'opaque';
 
   constructor(options: FakeStackOptions = {}) {
     this.partSize = options.partSize ?? 10;
     this.firstBatch = options.firstBatch ?? 16;
     this.storeOrigin = options.storeOrigin ?? 'https://store.test';
     this.checksumExtension = options.checksumExtension ?? true;
+    this.requireChecksums = options.requireChecksums ?? false;
+    this.etags = options.etags ?? 'md5';
   }
 
   /** The next calls to `endpoint` meet these faults, one each. */
@@ -164,6 +176,9 @@ export class FakeStack {
     const signature = `sig-${this.uploads.size + 1}`;
     const multipart = fileSize > this.partSize;
     const checksums = this.checksumExtension && body.checksum === 'md5';
+    if (this.requireChecksums && !checksums) {
+      return jsonResponse(400, { checksum: ['This server requires a checksum for every part: send "md5".'] });
+    }
     const partCount = multipart ? Math.ceil(fileSize / this.partSize) : 1;
     const upload: FakeUpload = {
       signature,
@@ -205,7 +220,8 @@ export class FakeStack {
     if (partNumbers.some((n) => n < 1 || n > upload.partCount)) {
       return jsonResponse(400, { part_numbers: ['Part number out of range.'] });
     }
-    const md5s = upload.checksums ? partChecksums(body) : new Map<number, string>();
+    // As the real server, it signs the checksums it is given, whatever the upload.
+    const md5s = this.checksumExtension ? partChecksums(body) : new Map<number, string>();
     if (upload.checksums && partNumbers.some((n) => !md5s.has(n))) {
       return jsonResponse(400, { part_checksums: ['Every part of this upload needs its Content-MD5.'] });
     }
@@ -308,7 +324,10 @@ export class FakeStack {
     if (signedMd5 && createHash('md5').update(bytes).digest('base64') !== signedMd5) {
       return storeError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
     }
-    const etag = `"etag-${partNumber}-${checksum(bytes)}"`;
+    const etag =
+      this.etags === 'md5'
+        ? `"${createHash('md5').update(bytes).digest('hex')}"`
+        : `"opaque-${partNumber}-${checksum(bytes)}-${++this.opaqueEtags}"`;
     upload.parts.set(partNumber, { bytes, etag });
     onProgress(body.size);
     return { status: 200, etag: fault === 'no-etag' ? null : etag, body: '' };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PartChecksums } from '../../src/checksums.js';
-import { PartUploadError, type RetryInfo } from '../../src/index.js';
+import { PartChecksumError, PartUploadError, type RetryInfo } from '../../src/index.js';
 import { planParts } from '../../src/plan.js';
 import { clientFor } from '../support/client.js';
 import { FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
@@ -21,65 +21,34 @@ async function partMd5s(file: Blob, partSize: number): Promise<string[]> {
   return md5s;
 }
 
-describe('checksums', () => {
-  it('signs every part for its MD5 and sends the MD5 along', async () => {
+function partMd5Headers(stack: FakeStack): Map<number, (string | undefined)[]> {
+  const sent = new Map<number, (string | undefined)[]>();
+  for (const put of stack.partPuts)
+    sent.set(put.partNumber, [...(sent.get(put.partNumber) ?? []), put.headers['Content-MD5']]);
+  return sent;
+}
+
+describe('checksums checked by ETag (the default)', () => {
+  it('hashes each part while it is sent: no Content-MD5, no upload-parts/ call more', async () => {
     const stack = new FakeStack({ partSize: 10 });
     const file = makeFile(95);
+    const retries: RetryInfo[] = [];
 
-    await clientFor(stack, { checksums: true, concurrency: 3 }).uploadFile(file, knownFieldId);
-
-    const upload = stack.onlyUpload();
-    expect(stack.storedBytes(upload.signature)).toEqual(await fileBytes(file));
-    expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({ checksum: 'md5' });
-    const expected = await partMd5s(file, 10);
-    const sent = new Map(stack.partPuts.map((put) => [put.partNumber, put.headers['Content-MD5']]));
-    expect([...sent.keys()].sort((a, b) => a - b)).toEqual(expected.map((_, index) => index + 1));
-    for (const [partNumber, contentMd5] of sent) expect(contentMd5).toBe(expected[partNumber - 1]);
-    // Every part asked for came with its checksum, and each part was signed once.
-    const signed: number[] = [];
-    for (const call of stack.callsTo('upload-parts/')) {
-      const checksums = call.body.part_checksums as { part_number: number; content_md5: string }[];
-      expect(checksums.map((item) => item.part_number)).toEqual(call.body.part_numbers);
-      signed.push(...(call.body.part_numbers as number[]));
-    }
-    expect(signed.sort((a, b) => a - b)).toEqual(expected.map((_, index) => index + 1));
-  });
-
-  it("sends a small file's checksum with upload-prepare/: no upload-parts/ call", async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB });
-    const file = makeFile(1000);
-
-    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
-
-    const [checksum] = await partMd5s(file, 16 * MiB);
-    expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({
-      checksum: 'md5',
-      part_checksums: [{ part_number: 1, content_md5: checksum }],
-    });
-    expect(stack.callsTo('upload-parts/')).toHaveLength(0);
-    expect(stack.partPuts.map((put) => put.headers)).toEqual([
-      { 'Content-Type': 'text/plain', 'Content-MD5': checksum },
-    ]);
-  });
-
-  it("hashes a 0-byte file as MD5('')", async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB });
-    await clientFor(stack, { checksums: true }).uploadFile(makeFile(0), knownFieldId);
-    expect(stack.partPuts[0]?.headers['Content-MD5']).toBe('1B2M2Y8AsgTpgAmY7PhCfg==');
-  });
-
-  it('signs part 1 again when the server splits even a small file', async () => {
-    const stack = new FakeStack({ partSize: 10 });
-    const file = makeFile(11);
-
-    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
+    await clientFor(stack, { checksums: true, concurrency: 3, onRetry: (info) => retries.push(info) }).uploadFile(
+      file,
+      knownFieldId,
+    );
 
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
-    expect(stack.callsTo('upload-parts/').flatMap((call) => call.body.part_numbers as number[])).toEqual([1, 2]);
-    expect(stack.putsOf(1)).toHaveLength(1);
+    expect(stack.callsTo('upload-prepare/')).toHaveLength(1);
+    expect(stack.callsTo('upload-prepare/')[0]?.body).not.toHaveProperty('checksum');
+    expect(stack.callsTo('upload-parts/')).toHaveLength(0);
+    expect(stack.partPuts).toHaveLength(10);
+    expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
+    expect(retries).toEqual([]);
   });
 
-  it('sends again a part that was corrupted on the way', async () => {
+  it('sends again, for the store to check, a part whose ETag is not its MD5', async () => {
     const stack = new FakeStack({ partSize: 10 });
     const file = makeFile(35);
     stack.failPart(2, 'corrupt');
@@ -87,9 +56,29 @@ describe('checksums', () => {
 
     await clientFor(stack, { checksums: true, onRetry: (info) => retries.push(info) }).uploadFile(file, knownFieldId);
 
-    expect(stack.putsOf(2)).toHaveLength(2);
+    const expected = await partMd5s(file, 10);
+    expect(partMd5Headers(stack).get(2)).toEqual([undefined, expected[1]]);
     expect(retries).toHaveLength(1);
-    expect(retries[0]?.error).toMatchObject({ partNumber: 2, status: 400, storeCode: 'BadDigest' });
+    expect(retries[0]?.error).toBeInstanceOf(PartChecksumError);
+    expect(retries[0]?.error).toMatchObject({ partNumber: 2, code: 'checksum', contentMd5: expected[1] });
+    expect(stack.callsTo('upload-parts/').map((call) => call.body.part_checksums)).toEqual([
+      [{ part_number: 2, content_md5: expected[1] }],
+    ]);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
+  it('checks a single-PUT file by its ETag too', async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    const file = makeFile(1000);
+    stack.failPart(1, 'corrupt');
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
+
+    const [checksum] = await partMd5s(file, 16 * MiB);
+    expect(stack.partPuts.map((put) => put.headers)).toEqual([
+      { 'Content-Type': 'text/plain' },
+      { 'Content-Type': 'text/plain', 'Content-MD5': checksum },
+    ]);
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 
@@ -104,6 +93,48 @@ describe('checksums', () => {
     expect(error).toBeInstanceOf(PartUploadError);
     expect(error).toMatchObject({ partNumber: 3, status: 400, storeCode: 'BadDigest' });
     expect(stack.putsOf(3)).toHaveLength(3);
+    await vi.waitFor(() => expect(stack.onlyUpload().aborted).toBe(true));
+  });
+
+  it('has the store check every part when its ETags are not MD5s, and remembers it', async () => {
+    const stack = new FakeStack({ partSize: 10, etags: 'opaque' });
+    const retries: RetryInfo[] = [];
+    const client = clientFor(stack, { checksums: true, concurrency: 1, onRetry: (info) => retries.push(info) });
+    const first = makeFile(35);
+    const second = makeFile(25, 'second.bin');
+
+    await client.uploadFile(first, knownFieldId);
+    const putsOfFirst = stack.partPuts.length;
+    expect(retries.map((retry) => retry.error)).toMatchObject([{ partNumber: 1, code: 'checksum' }]);
+    await client.uploadFile(second, knownFieldId);
+
+    expect(stack.storedBytes('sig-1')).toEqual(await fileBytes(first));
+    expect(stack.storedBytes('sig-2')).toEqual(await fileBytes(second));
+    // Part 1 of the first upload went twice (unchecked, then checked); every later part once, checked.
+    const firstMd5s = await partMd5s(first, 10);
+    expect(stack.partPuts.slice(0, putsOfFirst).map((put) => [put.partNumber, put.headers['Content-MD5']])).toEqual([
+      [1, undefined],
+      [1, firstMd5s[0]],
+      [2, firstMd5s[1]],
+      [3, firstMd5s[2]],
+      [4, firstMd5s[3]],
+    ]);
+    expect(stack.partPuts.slice(putsOfFirst).map((put) => put.headers['Content-MD5'])).toEqual(
+      await partMd5s(second, 10),
+    );
+    expect(retries).toHaveLength(1);
+  });
+
+  it('checks parts by their ETags through a server that does not know checksums', async () => {
+    const stack = new FakeStack({ partSize: 10, checksumExtension: false });
+    const file = makeFile(35);
+    stack.failPart(4, 'corrupt');
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
+
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+    expect(stack.putsOf(4)).toHaveLength(2);
+    expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
   });
 
   it('stores corrupted bytes without checksums: what the checksums are for', async () => {
@@ -116,20 +147,92 @@ describe('checksums', () => {
     expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
     expect(stack.storedBytes(stack.onlyUpload().signature)).not.toEqual(await fileBytes(file));
   });
+});
 
-  it('uploads without checksums through a server that does not know them', async () => {
-    const stack = new FakeStack({ partSize: 10, checksumExtension: false });
-    const file = makeFile(35);
+describe('checksums signed, where the server requires them', () => {
+  it('signs every part for its MD5 and sends the MD5 along', async () => {
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const file = makeFile(95);
+
+    await clientFor(stack, { checksums: true, concurrency: 3 }).uploadFile(file, knownFieldId);
+
+    const upload = stack.onlyUpload();
+    expect(stack.storedBytes(upload.signature)).toEqual(await fileBytes(file));
+    const expected = await partMd5s(file, 10);
+    const sent = partMd5Headers(stack);
+    expect([...sent.keys()].sort((a, b) => a - b)).toEqual(expected.map((_, index) => index + 1));
+    for (const [partNumber, contentMd5] of sent) expect(contentMd5).toEqual([expected[partNumber - 1]]);
+    // Every part asked for came with its checksum, and each part was signed once.
+    const signed: number[] = [];
+    for (const call of stack.callsTo('upload-parts/')) {
+      const checksums = call.body.part_checksums as { part_number: number; content_md5: string }[];
+      expect(checksums.map((item) => item.part_number)).toEqual(call.body.part_numbers);
+      signed.push(...(call.body.part_numbers as number[]));
+    }
+    expect(signed.sort((a, b) => a - b)).toEqual(expected.map((_, index) => index + 1));
+  });
+
+  it('asks once, and prepares later uploads signed from the start', async () => {
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const client = clientFor(stack, { checksums: true });
+
+    await client.uploadFile(makeFile(25), knownFieldId);
+    await client.uploadFile(makeFile(25), knownFieldId);
+
+    expect(stack.callsTo('upload-prepare/').map((call) => call.body.checksum)).toEqual([undefined, 'md5', 'md5']);
+    expect(stack.uploads.size).toBe(2);
+  });
+
+  it("sends a small file's checksum with upload-prepare/: no upload-parts/ call", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB, requireChecksums: true });
+    const file = makeFile(1000);
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
+
+    const [checksum] = await partMd5s(file, 16 * MiB);
+    expect(stack.callsTo('upload-prepare/').at(-1)?.body).toMatchObject({
+      checksum: 'md5',
+      part_checksums: [{ part_number: 1, content_md5: checksum }],
+    });
+    expect(stack.callsTo('upload-parts/')).toHaveLength(0);
+    expect(stack.partPuts.map((put) => put.headers)).toEqual([
+      { 'Content-Type': 'text/plain', 'Content-MD5': checksum },
+    ]);
+  });
+
+  it("hashes a 0-byte file as MD5('')", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB, requireChecksums: true });
+    await clientFor(stack, { checksums: true }).uploadFile(makeFile(0), knownFieldId);
+    expect(stack.partPuts[0]?.headers['Content-MD5']).toBe('1B2M2Y8AsgTpgAmY7PhCfg==');
+  });
+
+  it('signs part 1 again when the server splits even a small file', async () => {
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const file = makeFile(11);
 
     await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
 
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
-    expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
-    expect(stack.callsTo('upload-parts/').every((call) => !('part_checksums' in call.body))).toBe(true);
+    expect(stack.callsTo('upload-parts/').flatMap((call) => call.body.part_numbers as number[])).toEqual([1, 2]);
+    expect(stack.putsOf(1)).toHaveLength(1);
+  });
+
+  it('sends again a part that was corrupted on the way', async () => {
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const file = makeFile(35);
+    stack.failPart(2, 'corrupt');
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, { checksums: true, onRetry: (info) => retries.push(info) }).uploadFile(file, knownFieldId);
+
+    expect(stack.putsOf(2)).toHaveLength(2);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.error).toMatchObject({ partNumber: 2, status: 400, storeCode: 'BadDigest' });
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 
   it('goes on with checksums after a dropped connection', async () => {
-    const stack = new FakeStack({ partSize: 10 });
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
     const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
     const file = makeFile(45);
     stack.failPart(3, 'network');
