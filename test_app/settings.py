@@ -4,6 +4,7 @@ set by the test session (conftest.py) or the demo runner (test_app/demo.py)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from test_app import seaweedfs
@@ -62,6 +63,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("S3FF_TEST_DATABASE", str(BASE_DIR.parent / "db.sqlite3")),
+        # A file, not SQLite's shared in-memory database: there a write that meets another
+        # (the live server's threads saving three uploads at once) fails at once with "database
+        # table is locked" instead of waiting its turn. One per test process.
+        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"s3ff-test-{os.getpid()}.sqlite3")},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

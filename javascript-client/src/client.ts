@@ -112,6 +112,7 @@ export class S3FileFieldClient {
       now: () => performance.now(),
       checksums: options.checksums ?? true,
       contentMd5: defaults.contentMd5,
+      createMd5Hasher: defaults.createMd5Hasher,
       traits: { requiresSignedChecksums: false, opaqueEtagFields: new Set() },
       stallTimeoutMs,
     };

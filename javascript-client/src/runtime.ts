@@ -1,5 +1,12 @@
 import type { ApiFetch } from './api.js';
-import { type ContentMd5, nodeContentMd5, scriptContentMd5 } from './checksums.js';
+import {
+  type ContentMd5,
+  type CreateMd5Hasher,
+  nodeContentMd5,
+  nodeMd5Hasher,
+  scriptContentMd5,
+  scriptMd5Hasher,
+} from './checksums.js';
 import { defaultConcurrency, defaultNodeConcurrency } from './concurrency.js';
 import { createNodeHttpFetch } from './node-http.js';
 import { createFetchTransport } from './transport/fetch.js';
@@ -13,6 +20,7 @@ export interface RuntimeDefaults {
   readonly concurrency: number;
   readonly fetch: ApiFetch;
   readonly contentMd5: ContentMd5;
+  readonly createMd5Hasher: CreateMd5Hasher;
   /** The part transport, for a client that sends `concurrency` parts at once. */
   transport(concurrency: number): PartTransport;
 }
@@ -30,6 +38,7 @@ export function runtimeDefaults(): RuntimeDefaults {
       concurrency: defaultConcurrency,
       fetch: globalFetch,
       contentMd5: scriptContentMd5,
+      createMd5Hasher: scriptMd5Hasher,
       transport: createXhrTransport,
     };
   }
@@ -41,6 +50,7 @@ export function runtimeDefaults(): RuntimeDefaults {
       concurrency: defaultNodeConcurrency,
       fetch: createNodeHttpFetch(),
       contentMd5: nodeContentMd5,
+      createMd5Hasher: nodeMd5Hasher,
       // Connections to the store, as many as parts sent at once.
       transport: (concurrency) => createNodeHttpTransport({ maxSockets: concurrency }),
     };
@@ -49,6 +59,7 @@ export function runtimeDefaults(): RuntimeDefaults {
     concurrency: defaultConcurrency,
     fetch: globalFetch,
     contentMd5: scriptContentMd5,
+    createMd5Hasher: scriptMd5Hasher,
     transport: () => createFetchTransport(),
   };
 }

@@ -1,5 +1,5 @@
 import type { UploadApi } from './api.js';
-import { type ContentMd5, etagIsMd5, PartChecksums } from './checksums.js';
+import { type ContentMd5, type CreateMd5Hasher, etagIsMd5, type Md5Hasher, PartChecksums } from './checksums.js';
 import {
   ApiCallError,
   MissingEtagError,
@@ -32,6 +32,8 @@ export interface UploadEngine {
   /** Whether to make sure each part is stored as it was read (see {@link PartIntegrity}). */
   readonly checksums: boolean;
   readonly contentMd5: ContentMd5;
+  /** For transports that pass the bytes they send: a part hashed as it goes, not read again. */
+  readonly createMd5Hasher: CreateMd5Hasher;
   /** What earlier uploads found out about the server and its stores. */
   readonly traits: ServerTraits;
   /** A part attempt without progress for this long fails and is retried; 0: never. */
@@ -333,18 +335,22 @@ class UploadRun {
   private async putPart(session: UploadSession, urls: PartUrlBook, part: PlannedPart): Promise<string> {
     const { partNumber } = part;
     if (session.integrity === 'etag' && this.storeChecks(partNumber)) return this.putCheckedByStore(session, part);
-    // Hashed while it is sent: the second read of the part costs no time before it starts.
-    const md5 = session.integrity === 'etag' ? this.md5Of(part) : undefined;
-    let response = await this.put(session, part, await urls.get(partNumber));
+    const hashed = session.integrity === 'etag';
+    let response = await this.put(session, part, await urls.get(partNumber), hashed);
     if (response.status === 403) {
       // Most often the URL expired (a long upload, a resumed one): sign it again.
       // If a fresh URL is refused too, the refusal is real and is reported.
-      response = await this.put(session, part, await urls.resign(partNumber));
+      response = await this.put(session, part, await urls.resign(partNumber), hashed);
     }
     const etag = storedEtag(part, response);
-    if (md5 !== undefined && !etagIsMd5(etag, await md5)) {
-      this.checkedByStore.add(partNumber);
-      throw new PartChecksumError(partNumber, response.status, etag, await md5);
+    if (hashed) {
+      const md5 = await this.md5Of(part);
+      if (!etagIsMd5(etag, md5)) {
+        this.checkedByStore.add(partNumber);
+        // Hashed afresh from the file for the store to check: what was sent may be what went wrong.
+        this.partMd5s.delete(partNumber);
+        throw new PartChecksumError(partNumber, response.status, etag, md5);
+      }
     }
     return etag;
   }
@@ -395,13 +401,28 @@ class UploadRun {
     return md5;
   }
 
-  private async put(session: UploadSession, part: PlannedPart, signed: SignedPart): Promise<PartPutResponse> {
+  /** Hashes the part as it is sent, from the bytes the transport passes, or from a read of its own meanwhile. */
+  private async hasherWhileSending(part: PlannedPart): Promise<Md5Hasher | undefined> {
+    if (this.partMd5s.has(part.partNumber)) return undefined;
+    if (this.engine.transport.passesBytes) return this.engine.createMd5Hasher();
+    this.md5Of(part);
+    return undefined;
+  }
+
+  /** One PUT of a part; `hashed`: its MD5 is known once it is stored (see {@link md5Of}). */
+  private async put(
+    session: UploadSession,
+    part: PlannedPart,
+    signed: SignedPart,
+    hashed = false,
+  ): Promise<PartPutResponse> {
     const { partNumber, offset, size } = part;
     const { transport, stallTimeoutMs } = this.engine;
+    const hasher = hashed ? await this.hasherWhileSending(part) : undefined;
     const attempt = new StallGuard(this.signal, transport.reportsProgress ? stallTimeoutMs : 0);
     this.progress.partSending(partNumber, 0);
     try {
-      return await transport.put({
+      const response = await transport.put({
         url: signed.uploadUrl,
         // A slice, so only this part is ever read; and without a type, so no
         // Content-Type goes out beyond the signed part headers.
@@ -412,7 +433,13 @@ class UploadRun {
           attempt.progressed();
           this.progress.partSending(partNumber, Math.min(sentBytes, size));
         },
+        onBytes: hasher && ((piece) => hasher.update(piece)),
       });
+      // Stored, so every byte went through `onBytes`.
+      if (hasher && response.status >= 200 && response.status < 300) {
+        this.partMd5s.set(partNumber, Promise.resolve(hasher.digest()));
+      }
+      return response;
     } catch (error) {
       if (this.signal.aborted) throw error;
       const reason = attempt.stalled

@@ -26,6 +26,7 @@ export function createNodeHttpTransport(options: NodeHttpTransportOptions = {}):
   const senderFor = nodeHttpSenders({ maxSockets, maxFreeSockets: maxSockets });
   return {
     reportsProgress: true,
+    passesBytes: true,
     async put(request) {
       const url = new URL(request.url);
       return putPart(await senderFor(url.protocol), url, request);
@@ -36,7 +37,7 @@ export function createNodeHttpTransport(options: NodeHttpTransportOptions = {}):
 function putPart(
   sender: NodeHttpSender,
   url: URL,
-  { body, headers, signal, onProgress }: PartPutRequest,
+  { body, headers, signal, onProgress, onBytes }: PartPutRequest,
 ): Promise<PartPutResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -92,7 +93,7 @@ function putPart(
     const progress = (sent: number) => {
       if (!settled) onProgress(sent);
     };
-    sendBody(request, body, progress, () => answered).catch(fail);
+    sendBody(request, body, progress, onBytes, () => answered).catch(fail);
   });
 }
 
@@ -113,6 +114,7 @@ async function sendBody(
   request: ClientRequest,
   body: Blob,
   onProgress: (sentBytes: number) => void,
+  onBytes: ((piece: Uint8Array) => void) | undefined,
   answered: () => boolean,
 ): Promise<void> {
   let sent = 0;
@@ -134,6 +136,7 @@ async function sendBody(
           // Aborted, failed, or answered early: stop reading the file.
           if (request.destroyed || answered()) return;
           const piece = value.subarray(start, start + writePieceBytes);
+          onBytes?.(piece);
           if (!request.write(piece, sentPiece(piece.byteLength))) await drained(request);
         }
       }

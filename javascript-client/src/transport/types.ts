@@ -9,6 +9,12 @@ export interface PartPutRequest {
   readonly signal: AbortSignal;
   /** Called with how many bytes of `body` were sent so far. */
   readonly onProgress: (sentBytes: number) => void;
+  /**
+   * For a transport that {@link PartTransport.passesBytes}: called with every
+   * piece of `body` it sends, in order, so that the client hashes the part
+   * without reading it again.
+   */
+  readonly onBytes?: ((piece: Uint8Array) => void) | undefined;
 }
 
 export interface PartPutResponse {
@@ -32,4 +38,6 @@ export interface PartTransport {
    * `stallTimeoutMs` apply. Default: false.
    */
   readonly reportsProgress?: boolean;
+  /** Whether `put` hands every byte it sends to the request's `onBytes`. Default: false. */
+  readonly passesBytes?: boolean;
 }

@@ -3,8 +3,8 @@ import { apiBaseUrl, type FakeStack } from './fake-stack.js';
 
 /**
  * A client wired to the fake stack, with millisecond backoff so retries stay fast.
- * Checksums are off unless asked for: the fake splits files in 10-byte parts,
- * where the client's prepare-time checksum of a small file never applies.
+ * Checksums are off unless asked for, so that a test of something else meets
+ * only its own calls and PUTs.
  */
 export function clientFor(stack: FakeStack, options: Partial<S3FileFieldClientOptions> = {}): S3FileFieldClient {
   return new S3FileFieldClient({

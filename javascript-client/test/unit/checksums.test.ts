@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { PartChecksums } from '../../src/checksums.js';
-import { PartChecksumError, PartUploadError, type RetryInfo } from '../../src/index.js';
+import { PartChecksumError, type PartTransport, PartUploadError, type RetryInfo } from '../../src/index.js';
 import { planParts } from '../../src/plan.js';
 import { clientFor } from '../support/client.js';
 import { FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
@@ -64,6 +64,32 @@ describe('checksums checked by ETag (the default)', () => {
     expect(stack.callsTo('upload-parts/').map((call) => call.body.part_checksums)).toEqual([
       [{ part_number: 2, content_md5: expected[1] }],
     ]);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
+  it('hashes the bytes a transport passes, without reading the part again', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(35);
+    // Passes part 2's bytes altered: only a hash of what was passed can mismatch.
+    const passing: PartTransport = {
+      passesBytes: true,
+      async put(request) {
+        const bytes = new Uint8Array(await request.body.arrayBuffer());
+        const partNumber = new URL(request.url).searchParams.get('part');
+        if (partNumber === '2' && !('Content-MD5' in request.headers)) bytes[0] = (bytes[0] as number) ^ 0xff;
+        request.onBytes?.(bytes);
+        return stack.transport.put(request);
+      },
+    };
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, { checksums: true, transport: passing, onRetry: (info) => retries.push(info) }).uploadFile(
+      file,
+      knownFieldId,
+    );
+
+    expect(retries.map((retry) => retry.error)).toMatchObject([{ partNumber: 2, code: 'checksum' }]);
+    expect(partMd5Headers(stack).get(2)).toEqual([undefined, (await partMd5s(file, 10))[1]]);
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 

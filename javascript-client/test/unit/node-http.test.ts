@@ -122,6 +122,20 @@ describe('node:http transport', () => {
     expect(progress.at(-1)).toBe(bytes.length);
   });
 
+  it('passes every byte it sends, in order, to onBytes', async () => {
+    const store = await startStore((request, response) => store.storeAll(request, response));
+    const bytes = randomBytes(2 * 1024 * 1024 + 3);
+    const passed: Uint8Array[] = [];
+    const transport = createNodeHttpTransport();
+
+    await transport.put(
+      part(store.origin, new Blob([bytes]), { onBytes: (piece) => passed.push(piece.slice()) }).request,
+    );
+
+    expect(transport.passesBytes).toBe(true);
+    expect(Buffer.concat(passed).equals(bytes)).toBe(true);
+  });
+
   it('streams a slice of a file opened with fs.openAsBlob', async () => {
     const directory = await mkdtemp(join(tmpdir(), 's3ff-'));
     try {
