@@ -328,7 +328,7 @@ def test_cors_rule_for_other_origins(store, all_fields_on, make_storage, cors):
 
 
 def test_cors_rule_that_allows_content_type_only(store, all_fields_on, make_storage, cors):
-    """The client signs each part for its Content-MD5: a rule without that header blocks it."""
+    """Parts for the store to check carry Content-MD5: a rule without that header blocks them."""
     cors(CorsRule((ORIGIN,), ("PUT",), ("Content-Type",), ("ETag",)))
     all_fields_on(make_storage(store.endpoint_url))
     with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):

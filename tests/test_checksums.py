@@ -1,4 +1,5 @@
-"""Content-MD5 signed into each part's URL: the store itself refuses corrupted bytes."""
+"""Checksums: Content-MD5 signed into a part's URL (the store itself refuses corrupted bytes),
+and ETags that are MD5s (the client checks each part it sent)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,51 @@ def test_multipart_parts_are_signed_as_they_are_hashed(api_client, s3_client, st
         assert stored.status_code == 200
         receipts.append({"part_number": number, "etag": stored.headers["ETag"]})
     done = post(api_client, "upload-finalize", {"upload_signature": signature, "parts": receipts})
+    assert done.status_code == 200, done.json()
+    key = done.json()["object_key"]
+    assert s3_client.get_object(Bucket=store_case.bucket, Key=key)["Body"].read() == data
+
+
+@override_settings(S3FF_PART_SIZE=5 * MiB)
+def test_a_part_checked_by_its_etag_is_signed_for_its_md5_on_demand(
+    api_client, s3_client, store_case
+):
+    """How the client checks parts without a checksum up front: each part's ETag is its MD5,
+    and a part that arrived altered is signed again for its Content-MD5 (the upload itself
+    was prepared without `checksum`), so that the store checks the second try."""
+    data = os.urandom(6 * MiB)
+    first, second = data[: 5 * MiB], data[5 * MiB :]
+    prepared = post(
+        api_client,
+        "upload-prepare",
+        {"field_id": store_case.field_id, "file_name": "etag.bin", "file_size": len(data)},
+    ).json()
+    assert prepared["checksum"] is None
+    part_1, part_2 = prepared["parts"]
+    assert "headers" not in part_1
+    stored = put_part(part_1["upload_url"], first, {})
+    assert stored.headers["ETag"].strip('"') == hashlib.md5(first).hexdigest()
+    altered = put_part(part_2["upload_url"], corrupt(second), {})
+    assert altered.headers["ETag"].strip('"') != hashlib.md5(second).hexdigest()
+    body = {
+        "upload_signature": prepared["upload_signature"],
+        "part_numbers": [2],
+        "part_checksums": [{"part_number": 2, "content_md5": md5(second)}],
+    }
+    (signed,) = post(api_client, "upload-parts", body).json()["parts"]
+    assert signed["headers"] == {"Content-MD5": md5(second)}
+    assert put_part(signed["upload_url"], corrupt(second), signed["headers"]).status_code == 400
+    again = put_part(signed["upload_url"], second, signed["headers"])
+    assert again.headers["ETag"].strip('"') == hashlib.md5(second).hexdigest()
+    receipts = [
+        {"part_number": 1, "etag": stored.headers["ETag"]},
+        {"part_number": 2, "etag": again.headers["ETag"]},
+    ]
+    done = post(
+        api_client,
+        "upload-finalize",
+        {"upload_signature": prepared["upload_signature"], "parts": receipts},
+    )
     assert done.status_code == 200, done.json()
     key = done.json()["object_key"]
     assert s3_client.get_object(Bucket=store_case.bucket, Key=key)["Body"].read() == data

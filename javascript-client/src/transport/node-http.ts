@@ -136,8 +136,10 @@ async function sendBody(
           // Aborted, failed, or answered early: stop reading the file.
           if (request.destroyed || answered()) return;
           const piece = value.subarray(start, start + writePieceBytes);
+          const more = request.write(piece, sentPiece(piece.byteLength));
+          // Hashed once the socket has it, so the bytes need not wait for the hash.
           onBytes?.(piece);
-          if (!request.write(piece, sentPiece(piece.byteLength))) await drained(request);
+          if (!more) await drained(request);
         }
       }
     } finally {

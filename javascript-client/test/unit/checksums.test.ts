@@ -163,6 +163,32 @@ describe('checksums checked by ETag (the default)', () => {
     expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
   });
 
+  it('on resume, compares the stored parts with their ETags, and sends one that differs for the store to check', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
+    const file = makeFile(45);
+    stack.failPart(3, 'network');
+    await expect(client.uploadFile(file, knownFieldId)).rejects.toMatchObject({ partNumber: 3, status: 0 });
+    // Part 1 was stored altered and its ETag never compared (the last try ended as it landed).
+    const first = stack.onlyUpload().parts.get(1);
+    if (!first) throw new Error('part 1 should be stored');
+    first.bytes[0] = (first.bytes[0] as number) ^ 0xff;
+    first.etag = `"${createHash('md5').update(first.bytes).digest('hex')}"`;
+    const putsBefore = stack.partPuts.length;
+
+    await client.uploadFile(file, knownFieldId);
+
+    const expected = await partMd5s(file, 10);
+    const resent = stack.partPuts.slice(putsBefore).map((put) => [put.partNumber, put.headers['Content-MD5']]);
+    expect(resent).toEqual([
+      [1, expected[0]],
+      [3, undefined],
+      [4, undefined],
+      [5, undefined],
+    ]);
+    expect(stack.storedBytes('sig-1')).toEqual(await fileBytes(file));
+  });
+
   it('stores corrupted bytes without checksums: what the checksums are for', async () => {
     const stack = new FakeStack({ partSize: 10 });
     const file = makeFile(35);
