@@ -2,7 +2,8 @@
 
     python benchmarks/client_throughput.py [--rounds 3] [--size-mib 256] [--concurrency 4,6,8]
                                            [--fetch-transport] [--without-checksums]
-                                           [--part-size-mib N]
+                                           [--part-size-mib N] [--scenarios loopback,throttled]
+                                           [--client-core N]
 
 One file of random bytes on disk is uploaded again and again by a fresh Node process each time
 (javascript-client/bench/upload.mjs), with these clients, interleaved round by round:
@@ -15,14 +16,19 @@ One file of random bytes on disk is uploaded again and again by a fresh Node pro
   virtualenv under .bench/, as for prepare_finalize.py; the npm package under .bench/ too);
 - with `--fetch-transport`, also ours with its parts sent by fetch (`createFetchTransport`), at
   the first concurrency: what Node's fetch costs;
-- with `--without-checksums`, also ours with parts not signed for their Content-MD5, at the first
-  concurrency: what hashing each part costs (ours hashes by default).
+- with `--without-checksums`, also ours with checksums off, at the first concurrency: what
+  hashing each part costs (ours hashes each part as it sends it, by default);
 
-in two settings: on loopback straight to SeaweedFS, and through test_app/faultproxy.py capping
-each TCP connection at 20 MB/s with 40 ms more round trip (Django's calls to the store go
-through it too). It prints median MB/s (10^6 bytes per second, like the proxy's cap), the
-ratios the issue sets targets for, and the peak RSS of each uploading Node process. Figures
-only: the exit code is not a verdict on the targets, but is non-zero on a crash.
+in two settings (or those given with `--scenarios`): on loopback straight to SeaweedFS, and
+through test_app/faultproxy.py capping each TCP connection at 20 MB/s with 40 ms more round
+trip (Django's calls to the store go through it too). It prints median MB/s (10^6 bytes per
+second, like the proxy's cap), the ratios the issue sets targets for, and the peak RSS of each
+uploading Node process. Figures only: the exit code is not a verdict on the targets, but is
+non-zero on a crash.
+
+With `--client-core N`, each uploading Node process runs on core N alone and everything else
+(SeaweedFS, the proxy, the Djangos) on the other cores, as if the store were another machine:
+on a small machine the store otherwise takes CPU from the client, and the client from the store.
 """
 
 from __future__ import annotations
@@ -84,7 +90,7 @@ class Client:
     kind: str  # ours, raw or legacy
     concurrency: int | None = None  # ours: parts at once; None: the client's default
     transport: str | None = None  # ours: None for the default, or "fetch"
-    checksums: bool = True  # ours: each part signed for its Content-MD5 (the default)
+    checksums: bool = True  # ours: each part checked against its MD5 (the default)
 
     @property
     def label(self) -> str:

@@ -5,7 +5,7 @@
 //
 //   node bench/upload.mjs --client ours   --file F --base-url URL --field-id ID [--concurrency N]
 //                         [--transport fetch]   (parts sent with fetch instead of the default)
-//                         [--checksums off]     (parts not signed for their Content-MD5)
+//                         [--checksums off]     (checksums off: parts not hashed)
 //   node bench/upload.mjs --client raw    --file F --url PRESIGNED_PUT_URL
 //   node bench/upload.mjs --client legacy --file F --base-url URL --field-id ID --legacy-module PATH
 //
