@@ -598,7 +598,10 @@ async def _body(
         while count > 0:
             if stop_after is not None and sent >= stop_after:
                 return False
-            data = await reader.read(min(count, CHUNK))
+            # Never past `stop_after`: a small body comes in one read, and passed whole it
+            # would have the store answer a request meant to be cut.
+            limit = count if stop_after is None else min(count, stop_after - sent)
+            data = await reader.read(min(limit, CHUNK))
             if not data:
                 raise ProtocolError("the connection closed inside a request body")
             count -= len(data)
