@@ -43,9 +43,10 @@ STORE_CHECK_DEADLINE = 4.0
 # The rule `manage.py s3ff_cors --apply` writes carries this ID, so that it can be replaced
 # without touching the bucket's other rules.
 CORS_RULE_ID = "s3-file-field"
-# What the widget and the TypeScript client send with a part's PUT, besides what browsers add.
-# What a browser's part PUT sends beyond the simple headers: the signed type of a single PUT,
-# and the checksum each part is signed for.
+# What the widget and the TypeScript client send with a part's PUT beyond the headers browsers
+# allow anyway: the signed type of a single PUT, and the Content-MD5 of a part signed for it
+# (where the server requires checksums, the store's ETags are not MD5s, or a part is sent
+# again after arriving altered).
 CORS_REQUEST_HEADERS = ("Content-Type", "Content-MD5")
 CORS_REQUEST_HEADERS_TEXT = " and ".join(CORS_REQUEST_HEADERS) + " headers"
 CORS_MAX_AGE = 3600

@@ -111,7 +111,6 @@ export class S3FileFieldClient {
       progressIntervalMs: options.progressIntervalMs ?? 100,
       now: () => performance.now(),
       checksums: options.checksums ?? true,
-      contentMd5: defaults.contentMd5,
       createMd5Hasher: defaults.createMd5Hasher,
       traits: { requiresSignedChecksums: false, opaqueEtagFields: new Set() },
       stallTimeoutMs,

@@ -1,12 +1,5 @@
 import type { ApiFetch } from './api.js';
-import {
-  type ContentMd5,
-  type CreateMd5Hasher,
-  nodeContentMd5,
-  nodeMd5Hasher,
-  scriptContentMd5,
-  scriptMd5Hasher,
-} from './checksums.js';
+import { type CreateMd5Hasher, nodeMd5Hasher, scriptMd5Hasher } from './checksums.js';
 import { defaultConcurrency, defaultNodeConcurrency } from './concurrency.js';
 import { createNodeHttpFetch } from './node-http.js';
 import { createFetchTransport } from './transport/fetch.js';
@@ -19,7 +12,6 @@ export interface RuntimeDefaults {
   /** Parts sent at once. */
   readonly concurrency: number;
   readonly fetch: ApiFetch;
-  readonly contentMd5: ContentMd5;
   readonly createMd5Hasher: CreateMd5Hasher;
   /** The part transport, for a client that sends `concurrency` parts at once. */
   transport(concurrency: number): PartTransport;
@@ -37,7 +29,6 @@ export function runtimeDefaults(): RuntimeDefaults {
     return {
       concurrency: defaultConcurrency,
       fetch: globalFetch,
-      contentMd5: scriptContentMd5,
       createMd5Hasher: scriptMd5Hasher,
       transport: createXhrTransport,
     };
@@ -49,7 +40,6 @@ export function runtimeDefaults(): RuntimeDefaults {
     return {
       concurrency: defaultNodeConcurrency,
       fetch: createNodeHttpFetch(),
-      contentMd5: nodeContentMd5,
       createMd5Hasher: nodeMd5Hasher,
       // Connections to the store, as many as parts sent at once.
       transport: (concurrency) => createNodeHttpTransport({ maxSockets: concurrency }),
@@ -58,7 +48,6 @@ export function runtimeDefaults(): RuntimeDefaults {
   return {
     concurrency: defaultConcurrency,
     fetch: globalFetch,
-    contentMd5: scriptContentMd5,
     createMd5Hasher: scriptMd5Hasher,
     transport: () => createFetchTransport(),
   };

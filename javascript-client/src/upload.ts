@@ -1,5 +1,5 @@
 import type { UploadApi } from './api.js';
-import { type ContentMd5, type CreateMd5Hasher, etagIsMd5, type Md5Hasher, PartChecksums } from './checksums.js';
+import { blobMd5, type CreateMd5Hasher, etagIsMd5, type Md5Hasher, PartChecksums } from './checksums.js';
 import {
   ApiCallError,
   MissingEtagError,
@@ -31,8 +31,7 @@ export interface UploadEngine {
   readonly now: () => number;
   /** Whether to make sure each part is stored as it was read (see {@link PartIntegrity}). */
   readonly checksums: boolean;
-  readonly contentMd5: ContentMd5;
-  /** For transports that pass the bytes they send: a part hashed as it goes, not read again. */
+  /** Hashes a part read from the file, or, through a transport that passes its bytes, as it goes. */
   readonly createMd5Hasher: CreateMd5Hasher;
   /** What earlier uploads found out about the server and its stores. */
   readonly traits: ServerTraits;
@@ -201,7 +200,7 @@ class UploadRun {
       signature: prepared.uploadSignature,
       multipart: prepared.uploadId !== null,
       partHeaders: prepared.partHeaders,
-      integrity: prepared.checksums ? 'signed' : this.engine.checksums ? 'etag' : 'none',
+      integrity: this.integrityFor(prepared.checksums),
       parts,
       signed: signedForWholeFile ? [] : prepared.parts,
       etags: new Map(),
@@ -246,7 +245,14 @@ class UploadRun {
   private async checksumsToPrepare(): Promise<Map<number, string> | undefined> {
     const { blob } = this.input;
     if (!this.engine.checksums) return undefined;
-    return blob.size <= surelySinglePartBytes ? new Map([[1, await this.engine.contentMd5(blob)]]) : new Map();
+    return blob.size <= surelySinglePartBytes
+      ? new Map([[1, await blobMd5(blob, this.engine.createMd5Hasher)]])
+      : new Map();
+  }
+
+  /** How the parts are checked, given whether the server signs each for its Content-MD5. */
+  private integrityFor(signedChecksums: boolean): PartIntegrity {
+    return signedChecksums ? 'signed' : this.engine.checksums ? 'etag' : 'none';
   }
 
   /** The remembered upload of this file, with the parts the store already holds. */
@@ -269,7 +275,7 @@ class UploadRun {
       // A part of another size is a leftover of some other file: send ours again.
       if (parts[part.partNumber - 1]?.size === part.size) etags.set(part.partNumber, part.etag);
     }
-    const integrity = record.checksums === true ? 'signed' : this.engine.checksums ? 'etag' : 'none';
+    const integrity = this.integrityFor(record.checksums === true);
     if (integrity === 'etag') await this.checkStoredParts(parts, etags);
     return {
       signature: record.uploadSignature,
@@ -314,7 +320,7 @@ class UploadRun {
       new PartChecksums({
         parts: pending,
         blob: this.input.blob,
-        contentMd5: this.engine.contentMd5,
+        contentMd5: (blob) => blobMd5(blob, this.engine.createMd5Hasher),
         ahead: this.engine.concurrency,
         signal: this.signal,
       });
@@ -357,12 +363,12 @@ class UploadRun {
     const { partNumber } = part;
     if (session.integrity === 'etag' && this.storeChecks(partNumber)) return this.putCheckedByStore(session, part);
     const hashed = session.integrity === 'etag';
-    let response = await this.put(session, part, await urls.get(partNumber), hashed);
-    if (response.status === 403) {
-      // Most often the URL expired (a long upload, a resumed one): sign it again.
-      // If a fresh URL is refused too, the refusal is real and is reported.
-      response = await this.put(session, part, await urls.resign(partNumber), hashed);
-    }
+    const response = await this.putSigned(
+      session,
+      part,
+      (again) => (again ? urls.resign(partNumber) : urls.get(partNumber)),
+      hashed,
+    );
     const etag = storedEtag(part, response);
     if (hashed) {
       const md5 = await this.md5Of(part);
@@ -395,8 +401,7 @@ class UploadRun {
       }
       return signed;
     };
-    let response = await this.put(session, part, await sign());
-    if (response.status === 403) response = await this.put(session, part, await sign());
+    const response = await this.putSigned(session, part, sign, false);
     const etag = storedEtag(part, response);
     // The store took bytes it checked (if the server signed the checksum; one
     // that does not know checksums gets the part unchecked, as it would anyway):
@@ -404,6 +409,21 @@ class UploadRun {
     // come of this field go this way from the start.
     if (!etagIsMd5(etag, md5)) this.engine.traits.opaqueEtagFields.add(this.input.fieldId);
     return etag;
+  }
+
+  /**
+   * One PUT of a part with a URL from `sign`. A URL the store refuses (403) has
+   * most often expired (a long upload, a resumed one): it is signed again, and
+   * if a fresh URL is refused too, the refusal is real and is reported.
+   */
+  private async putSigned(
+    session: UploadSession,
+    part: PlannedPart,
+    sign: (again: boolean) => Promise<SignedPart>,
+    hashed: boolean,
+  ): Promise<PartPutResponse> {
+    const response = await this.put(session, part, await sign(false), hashed);
+    return response.status === 403 ? this.put(session, part, await sign(true), hashed) : response;
   }
 
   private storeChecks(partNumber: number): boolean {
@@ -414,7 +434,7 @@ class UploadRun {
   private md5Of({ partNumber, offset, size }: PlannedPart): Promise<string> {
     let md5 = this.partMd5s.get(partNumber);
     if (md5 === undefined) {
-      md5 = this.engine.contentMd5(this.input.blob.slice(offset, offset + size));
+      md5 = blobMd5(this.input.blob.slice(offset, offset + size), this.engine.createMd5Hasher);
       // A failed hash is reported by the attempt that awaits it, if any is left.
       md5.catch(() => {});
       this.partMd5s.set(partNumber, md5);
@@ -435,7 +455,7 @@ class UploadRun {
     session: UploadSession,
     part: PlannedPart,
     signed: SignedPart,
-    hashed = false,
+    hashed: boolean,
   ): Promise<PartPutResponse> {
     const { partNumber, offset, size } = part;
     const { transport, stallTimeoutMs } = this.engine;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { scriptContentMd5 } from '../../src/checksums.js';
+import { blobMd5, scriptMd5Hasher } from '../../src/checksums.js';
 import { Md5 } from '../../src/md5.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -31,7 +31,7 @@ describe('Md5', () => {
   it('reads a Blob in pieces into a Content-MD5 value', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 5);
     const expected = createHash('md5').update(data).digest('base64');
-    expect(await scriptContentMd5(new Blob([data]))).toBe(expected);
-    expect(await scriptContentMd5(new Blob([]))).toBe('1B2M2Y8AsgTpgAmY7PhCfg==');
+    expect(await blobMd5(new Blob([data]), scriptMd5Hasher)).toBe(expected);
+    expect(await blobMd5(new Blob([]), scriptMd5Hasher)).toBe('1B2M2Y8AsgTpgAmY7PhCfg==');
   });
 });
