@@ -23,8 +23,10 @@ in two settings (or those given with `--scenarios`): on loopback straight to Sea
 through test_app/faultproxy.py capping each TCP connection at 20 MB/s with 40 ms more round
 trip (Django's calls to the store go through it too). It prints median MB/s (10^6 bytes per
 second, like the proxy's cap), the ratios the issue sets targets for, and the peak RSS of each
-uploading Node process. Figures only: the exit code is not a verdict on the targets, but is
-non-zero on a crash.
+uploading Node process; and, to tell what set the pace, the CPU-seconds of Node, SeaweedFS and
+the proxy per upload, how busy each core was meanwhile, and how long ours spent preparing,
+sending parts and finalizing. Figures only: the exit code is not a verdict on the targets, but
+is non-zero on a crash.
 
 With `--client-core N`, each uploading Node process runs on core N alone and everything else
 (SeaweedFS, the proxy, the Djangos) on the other cores, as if the store were another machine:
@@ -113,6 +115,12 @@ class Run:
     concurrency: int | None  # ours: as the upload reported it
     node_cpu_seconds: float  # the uploading process's, user + system, during the upload
     store_cpu_seconds: float = 0.0  # SeaweedFS's, from its start to its end (set by the caller)
+    # This process's, the proxy's thread included, over the same span (set by the caller)
+    proxy_cpu_seconds: float = 0.0
+    # Each core's share of time busy during the upload: near 1 on all, the CPU set the pace
+    core_busy: tuple[float, ...] = ()
+    # ours: seconds in each state its upload reported (preparing, uploading, finalizing, done)
+    phase_seconds: tuple[tuple[str, float], ...] = ()
 
     @property
     def mbps(self) -> float:
@@ -314,6 +322,8 @@ def run_node(
         result["maxRssBytes"],
         result.get("concurrency"),
         result["cpuSeconds"],
+        phase_seconds=tuple((result.get("phaseSeconds") or {}).items()),
+        core_busy=tuple(result.get("coreBusy") or ()),
     )
 
 
@@ -404,14 +414,36 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
                 )
             print(f"   raw PUT and 1.1.0 use one connection: at most {cap:g} MB/s")
     print()
-    print("CPU seconds per upload, medians: the uploading Node process / SeaweedFS")
+    print(
+        "CPU seconds per upload, medians: the uploading Node process / SeaweedFS "
+        "(/ the proxy, throttled); how busy each core was meanwhile"
+    )
     for client in clients:
         cells = []
         for scenario in args.scenarios:
             these = [r for r in runs if r.client == client and r.scenario == scenario]
             node_cpu = statistics.median(r.node_cpu_seconds for r in these)
             store_cpu = statistics.median(r.store_cpu_seconds for r in these)
-            cells.append(f"{scenario} {node_cpu:4.2f} / {store_cpu:4.2f}")
+            cell = f"{scenario} {node_cpu:4.2f} / {store_cpu:4.2f}"
+            if scenario == "throttled":
+                cell += f" / {statistics.median(r.proxy_cpu_seconds for r in these):4.2f}"
+            each_core = zip(*(r.core_busy for r in these), strict=True)
+            busy = [statistics.median(core) for core in each_core]
+            cells.append(f"{cell}, cores {' / '.join(f'{share:.0%}' for share in busy)} busy")
+        print(f"   {client.label:{width}} {';   '.join(cells)}")
+    print()
+    print("Where ours spends its time, medians in ms: preparing / uploading the parts / finalizing")
+    for client in ours:
+        cells = []
+        for scenario in args.scenarios:
+            timed = [
+                dict(r.phase_seconds) for r in runs if r.client == client and r.scenario == scenario
+            ]
+            spans = [
+                statistics.median(phases.get(state, 0.0) for phases in timed) * 1000
+                for state in ("preparing", "uploading", "finalizing")
+            ]
+            cells.append(f"{scenario} " + " / ".join(f"{span:4.0f}" for span in spans))
         print(f"   {client.label:{width}} {';   '.join(cells)}")
     print()
     print(
@@ -610,9 +642,15 @@ def main(argv: list[str] | None = None) -> int:
                 for scenario in args.scenarios:
                     for client in order:
                         store_cpu = cpu_seconds(store_pid)
+                        # The proxy serves from a thread of this process, idle but for it.
+                        proxy_cpu = cpu_seconds(os.getpid())
                         run = run_node(client, scenario, options(client, scenario), client_cores)
                         # Node's start and end are in, but the store is idle then.
-                        run = replace(run, store_cpu_seconds=cpu_seconds(store_pid) - store_cpu)
+                        run = replace(
+                            run,
+                            store_cpu_seconds=cpu_seconds(store_pid) - store_cpu,
+                            proxy_cpu_seconds=cpu_seconds(os.getpid()) - proxy_cpu,
+                        )
                         runs.append(run)
                         empty_buckets(direct)
                         waited = settle(store_pid)

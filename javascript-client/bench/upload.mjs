@@ -44,6 +44,8 @@ const blob = await openAsBlob(required('file'));
 
 /** The parts ours sends at once: as told, or the client's default. */
 let concurrency;
+/** Ours: each state its upload reported, with when it began (performance.now()). */
+const phases = [];
 
 /** Resolves once the upload is complete (or throws); everything it needs is set up before. */
 async function makeUpload() {
@@ -58,10 +60,15 @@ async function makeUpload() {
         ...(args.transport === 'fetch' ? { transport: ours.createFetchTransport() } : {}),
         checksums: args.checksums !== 'off',
       });
-      // With a progress listener, as an app would have one.
-      let reports = 0;
+      // With a progress listener, as an app would have one; it also times each state.
       return async () => {
-        await client.upload(blob, required('field-id'), { fileName, contentType, onProgress: () => reports++ });
+        let state;
+        const onProgress = (progress) => {
+          if (progress.state === state) return;
+          state = progress.state;
+          phases.push([state, performance.now()]);
+        };
+        await client.upload(blob, required('field-id'), { fileName, contentType, onProgress });
       };
     }
     case 'raw': {
@@ -116,13 +123,51 @@ function peakRss() {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/**
+ * Each core's time so far, in ticks: in all and idle (Linux's /proc/stat; null elsewhere).
+ * Over an upload, how busy each core was: near 100 % on all, the CPU set the pace.
+ */
+function coreTicks() {
+  try {
+    return readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((line) => /^cpu\d/.test(line))
+      .map((line) => {
+        const ticks = line.split(/\s+/).slice(1).map(Number);
+        return { all: ticks.reduce((sum, tick) => sum + tick, 0), idle: ticks[3] + ticks[4] };
+      });
+  } catch {
+    return null;
+  }
+}
+
 const upload = await makeUpload();
+const ticksBefore = coreTicks();
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
 await upload();
+const ticksAfter = coreTicks();
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 // User + system time of the whole process (its libuv threads, which read the file, too).
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const maxRssBytes = peakRss();
-console.log(JSON.stringify({ client: args.client, bytes: blob.size, seconds, cpuSeconds, maxRssBytes, concurrency }));
+const ended = started + seconds * 1000;
+// Ours: the seconds spent in each state until the end (preparing, uploading, finalizing).
+const phaseSeconds = Object.fromEntries(
+  phases.map(([name, at], index) => [name, ((phases[index + 1]?.[1] ?? ended) - at) / 1000]),
+);
+console.log(
+  JSON.stringify({
+    client: args.client,
+    bytes: blob.size,
+    seconds,
+    cpuSeconds,
+    maxRssBytes,
+    concurrency,
+    phaseSeconds,
+    coreBusy: ticksAfter?.map(
+      (after, core) => 1 - (after.idle - ticksBefore[core].idle) / Math.max(1, after.all - ticksBefore[core].all),
+    ),
+  }),
+);
