@@ -136,17 +136,26 @@ describe('node:http transport', () => {
     expect(Buffer.concat(passed).equals(bytes)).toBe(true);
   });
 
-  it('streams a slice of a file opened with fs.openAsBlob', async () => {
+  it('streams a slice of a file opened with fs.openAsBlob, passing each byte once to onBytes', async () => {
     const directory = await mkdtemp(join(tmpdir(), 's3ff-'));
     try {
-      const bytes = randomBytes(1024 * 1024);
+      const bytes = randomBytes(3 * 1024 * 1024);
       await writeFile(join(directory, 'file.bin'), bytes);
       const file = await openAsBlob(join(directory, 'file.bin'));
       const store = await startStore((request, response) => store.storeAll(request, response));
+      // Read in chunks of 64 KiB and sent in batches: ends in none of them, over several of each.
+      const [start, end] = [1000, 1000 + 2 * 1024 * 1024 + 300 * 1024 + 5];
+      const passed: Uint8Array[] = [];
+      const { request, progress } = part(`${store.origin}/k`, file.slice(start, end), {
+        onBytes: (piece) => passed.push(piece.slice()),
+      });
 
-      await createNodeHttpTransport().put(part(`${store.origin}/k`, file.slice(1000, 700_000)).request);
+      await createNodeHttpTransport().put(request);
 
-      expect(store.received[0]?.body.equals(bytes.subarray(1000, 700_000))).toBe(true);
+      expect(store.received[0]?.body.equals(bytes.subarray(start, end))).toBe(true);
+      expect(Buffer.concat(passed).equals(bytes.subarray(start, end))).toBe(true);
+      expect(progress.length).toBeGreaterThan(1);
+      expect(progress.at(-1)).toBe(end - start);
     } finally {
       await rm(directory, { recursive: true });
     }
