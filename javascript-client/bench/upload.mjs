@@ -16,6 +16,7 @@
 import { createReadStream, openAsBlob, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { peakRss } from './peak-rss.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -106,21 +107,6 @@ async function makeUpload() {
     default:
       throw new Error(`--client must be ours, raw or legacy, not ${args.client}`);
   }
-}
-
-/**
- * This process's peak resident set, in bytes. On Linux, VmHWM of /proc/self/status: the
- * ru_maxrss that `process.resourceUsage().maxRSS` gives is carried over from the parent
- * through fork and exec, so a benchmark process larger than Node would show as Node's peak.
- */
-function peakRss() {
-  try {
-    const kib = /^VmHWM:\s*(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (kib) return Number(kib) * 1024;
-  } catch {
-    // Not Linux: ru_maxrss is the best there is.
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 /**

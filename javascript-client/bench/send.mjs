@@ -1,0 +1,89 @@
+// One timed send of a file from disk to bench/sink.mjs, for benchmarks/client_cpu.py: what the
+// client's part transport costs Node, with no store or Django to share the CPU with. Prints one
+// JSON line: bytes, seconds, CPU seconds and peak RSS.
+//
+//   node bench/send.mjs --client raw  --file F --url URL
+//   node bench/send.mjs --client ours --file F --url URL --concurrency N --part-size-mib M
+//                       [--checksums off]
+//   node bench/send.mjs --client md5  --file F
+//
+// "raw" pipes the file into one PUT (fs.createReadStream, node:http): the least Node can do.
+// "ours" sends the file in parts with this package's node:http transport (its build in dist/),
+// from a Blob of fs.openAsBlob, N parts at once, each hashed (MD5) from the bytes the transport
+// passes, as an upload does by default. "md5" sends nothing: it hashes as many bytes as the
+// file has, 64 KiB at a time from memory, for what the hashing alone costs.
+import { createHash } from 'node:crypto';
+import { createReadStream, openAsBlob } from 'node:fs';
+import { request } from 'node:http';
+import { parseArgs } from 'node:util';
+import { peakRss } from './peak-rss.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    client: { type: 'string' },
+    file: { type: 'string' },
+    url: { type: 'string' },
+    concurrency: { type: 'string', default: '4' },
+    'part-size-mib': { type: 'string', default: '16' },
+    checksums: { type: 'string', default: 'on' },
+  },
+});
+if (!args.file || (!args.url && args.client !== 'md5')) throw new Error('--file and --url are required');
+const blob = await openAsBlob(args.file);
+
+function sendRaw() {
+  return new Promise((resolve, reject) => {
+    const put = request(args.url, { method: 'PUT', headers: { 'Content-Length': String(blob.size) } }, (response) => {
+      response.resume();
+      response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`${response.statusCode}`))));
+    });
+    put.on('error', reject);
+    createReadStream(args.file).on('error', reject).pipe(put);
+  });
+}
+
+async function sendOurs() {
+  const { createNodeHttpTransport } = await import(new URL('../dist/index.js', import.meta.url).href);
+  const concurrency = Number(args.concurrency);
+  const partSize = Number(args['part-size-mib']) * 1024 * 1024;
+  const transport = createNodeHttpTransport({ maxSockets: concurrency });
+  const signal = new AbortController().signal;
+  let next = 0;
+  const sendParts = async () => {
+    for (let offset = next; offset < blob.size; offset = next) {
+      next += partSize;
+      const md5 = args.checksums === 'off' ? undefined : createHash('md5');
+      const response = await transport.put({
+        url: args.url,
+        body: blob.slice(offset, offset + partSize),
+        headers: {},
+        signal,
+        onProgress: () => {},
+        onBytes: md5 && ((piece) => md5.update(piece)),
+      });
+      if (response.status !== 200) throw new Error(`the sink answered ${response.status}`);
+      md5?.digest();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, sendParts));
+}
+
+async function hashOnly() {
+  const piece = new Uint8Array(64 * 1024).map((_, index) => index * 31);
+  const md5 = createHash('md5');
+  for (let hashed = 0; hashed < blob.size; hashed += piece.byteLength) {
+    md5.update(piece.subarray(0, Math.min(piece.byteLength, blob.size - hashed)));
+  }
+  md5.digest();
+}
+
+const send = { raw: sendRaw, ours: sendOurs, md5: hashOnly }[args.client];
+if (!send) throw new Error(`--client must be raw, ours or md5, not ${args.client}`);
+const started = performance.now();
+const cpuBefore = process.cpuUsage();
+await send();
+const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+console.log(
+  JSON.stringify({ bytes: blob.size, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssBytes: peakRss() }),
+);
