@@ -9,7 +9,8 @@ vary by 15 % and more. This measures the client alone: Node sends one file of ra
 disk to a sink that reads and drops it (javascript-client/bench/sink.mjs), Node on one core, the
 sink on another, a fresh process of each per run, interleaved round by round:
 
-- raw PUT: the file piped into one PUT with fs.createReadStream and node:http, the baseline;
+- raw PUT: the file piped into one PUT (fs.createReadStream, reads of 1 MiB; node:http): the
+  baseline;
 - ours @N: the file as a Blob of fs.openAsBlob, in parts of `--part-size-mib`, N at once, through
   the client's node:http transport, each part hashed (MD5) from the bytes the transport passes,
   as an upload does by default; and again without the hashing;

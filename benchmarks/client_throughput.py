@@ -11,7 +11,8 @@ One file of random bytes on disk is uploaded again and again by a fresh Node pro
 - ours: this repository's client (its build in dist/, with its defaults: in Node, parts and API
   calls over node:http) against this repository's Django, once per `--concurrency` given (parts
   sent at once; without the option, the client's own default);
-- raw PUT: one presigned PUT of the whole file, signed here with boto3: the physical baseline;
+- raw PUT: one presigned PUT of the whole file, signed here with boto3, piped from disk in reads
+  of 1 MiB: the physical baseline;
 - 1.1.0 client: the django-s3-file-field@1.1.0 npm client against a 1.1.0 Django (its own
   virtualenv under .bench/, as for prepare_finalize.py; the npm package under .bench/ too);
 - with `--fetch-transport`, also ours with its parts sent by fetch (`createFetchTransport`), at

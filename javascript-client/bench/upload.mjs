@@ -43,6 +43,9 @@ const contentType = 'application/octet-stream';
 // Disk-backed: every client reads the file as it sends it, as it would a user's file.
 const blob = await openAsBlob(required('file'));
 
+/** What the raw PUT reads from the file at a time. */
+const rawReadBytes = 1024 * 1024;
+
 /** The parts ours sends at once: as told, or the client's default. */
 let concurrency;
 /** Ours: each state its upload reported, with when it began (performance.now()). */
@@ -73,7 +76,8 @@ async function makeUpload() {
       };
     }
     case 'raw': {
-      // The least work Node can do to send the file: node:http, the file piped from disk.
+      // The least work Node can do to send the file: node:http, the file piped from disk in
+      // reads of 1 MiB (Node's default of 64 KiB costs twice the CPU to read it).
       const url = required('url');
       const { request } = await import('node:http');
       const path = required('file');
@@ -91,7 +95,7 @@ async function makeUpload() {
             );
           });
           put.on('error', reject);
-          createReadStream(path).on('error', reject).pipe(put);
+          createReadStream(path, { highWaterMark: rawReadBytes }).on('error', reject).pipe(put);
         });
     }
     case 'legacy': {
