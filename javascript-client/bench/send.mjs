@@ -39,7 +39,9 @@ function sendRaw() {
       response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`${response.statusCode}`))));
     });
     put.on('error', reject);
-    createReadStream(args.file, { highWaterMark: 1024 * 1024 }).on('error', reject).pipe(put);
+    createReadStream(args.file, { highWaterMark: 1024 * 1024 })
+      .on('error', reject)
+      .pipe(put);
   });
 }
 
