@@ -31,14 +31,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from client_throughput import CLIENT_DIR, MB, MiB, build_client, log, write_random_file
-
-GiB = 1024 * MiB
+from _common import GiB, MiB
+from client_throughput import CLIENT_DIR, MB, build_client, log, pinned, write_random_file
 
 
 @dataclass(frozen=True)
@@ -66,13 +64,8 @@ class Run:
     max_rss_bytes: int
 
 
-def pinned(core: int | None) -> Callable[[], None] | None:
-    """A preexec_fn that runs the child on `core` alone (None: anywhere)."""
-    return None if core is None else (lambda: os.sched_setaffinity(0, {core}))
-
-
-def run_sender(sender: Sender, options: list[str], core: int | None) -> dict[str, Any]:
-    """Runs bench/send.mjs once; gives the JSON it printed."""
+def run_sender(sender: Sender, options: list[str], cores: set[int] | None) -> dict[str, Any]:
+    """Runs bench/send.mjs once (on `cores` alone, if given); gives the JSON it printed."""
     done = subprocess.run(
         ["node", "bench/send.mjs", "--client", sender.kind, *options],
         cwd=CLIENT_DIR,
@@ -80,7 +73,7 @@ def run_sender(sender: Sender, options: list[str], core: int | None) -> dict[str
         text=True,
         timeout=600,
         check=False,
-        preexec_fn=pinned(core),
+        preexec_fn=pinned(cores),
     )
     if done.returncode != 0:
         raise RuntimeError(f"{sender.label} failed:\n{done.stdout}\n{done.stderr}")
@@ -92,7 +85,7 @@ def send_once(sender: Sender, data: Path, part_size_mib: int, cores: tuple[int, 
     """One run of `sender`, to a sink of its own (MD5 alone sends nothing, so needs none)."""
     options = ["--file", str(data)]
     if sender.kind == "md5":
-        result = run_sender(sender, options, cores and cores[1])
+        result = run_sender(sender, options, cores and {cores[1]})
         sink_cpu = 0.0
     else:
         sink = subprocess.Popen(
@@ -100,7 +93,7 @@ def send_once(sender: Sender, data: Path, part_size_mib: int, cores: tuple[int, 
             cwd=CLIENT_DIR,
             stdout=subprocess.PIPE,
             text=True,
-            preexec_fn=pinned(cores and cores[0]),
+            preexec_fn=pinned(cores and {cores[0]}),
         )
         try:
             assert sink.stdout is not None
@@ -109,7 +102,7 @@ def send_once(sender: Sender, data: Path, part_size_mib: int, cores: tuple[int, 
                 options += ["--concurrency", str(sender.concurrency)]
                 options += ["--part-size-mib", str(part_size_mib)]
                 options += ["--checksums", "on" if sender.checksums else "off"]
-            result = run_sender(sender, options, cores and cores[1])
+            result = run_sender(sender, options, cores and {cores[1]})
         finally:
             sink.terminate()
             remaining, _ = sink.communicate(timeout=30)

@@ -49,7 +49,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -298,13 +298,18 @@ def settle(
 # --- measuring -------------------------------------------------------------------------------
 
 
+def pinned(cores: set[int] | None) -> Callable[[], None] | None:
+    """A preexec_fn that runs the child on `cores` alone (None: anywhere)."""
+    return None if cores is None else (lambda: os.sched_setaffinity(0, cores))
+
+
 def run_node(
     client: Client, scenario: str, options: list[str], cores: set[int] | None = None
 ) -> Run:
     done = subprocess.run(
         ["node", "bench/upload.mjs", "--client", client.kind, *options],
         cwd=CLIENT_DIR,
-        preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores),
+        preexec_fn=pinned(cores),
         capture_output=True,
         text=True,
         timeout=900,

@@ -7,17 +7,16 @@
 //                       [--checksums off]
 //   node bench/send.mjs --client md5  --file F
 //
-// "raw" pipes the file into one PUT (fs.createReadStream in reads of 1 MiB, node:http): the
-// least Node can do.
+// "raw" pipes the file into one PUT (bench/raw-put.mjs): the least Node can do.
 // "ours" sends the file in parts with this package's node:http transport (its build in dist/),
 // from a Blob of fs.openAsBlob, N parts at once, each hashed (MD5) from the bytes the transport
 // passes, as an upload does by default. "md5" sends nothing: it hashes as many bytes as the
 // file has, 64 KiB at a time from memory, for what the hashing alone costs.
 import { createHash } from 'node:crypto';
-import { createReadStream, openAsBlob } from 'node:fs';
-import { request } from 'node:http';
+import { openAsBlob } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { peakRss } from './peak-rss.mjs';
+import { rawPut } from './raw-put.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,19 +30,6 @@ const { values: args } = parseArgs({
 });
 if (!args.file || (!args.url && args.client !== 'md5')) throw new Error('--file and --url are required');
 const blob = await openAsBlob(args.file);
-
-function sendRaw() {
-  return new Promise((resolve, reject) => {
-    const put = request(args.url, { method: 'PUT', headers: { 'Content-Length': String(blob.size) } }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`${response.statusCode}`))));
-    });
-    put.on('error', reject);
-    createReadStream(args.file, { highWaterMark: 1024 * 1024 })
-      .on('error', reject)
-      .pipe(put);
-  });
-}
 
 async function sendOurs() {
   const { createNodeHttpTransport } = await import(new URL('../dist/index.js', import.meta.url).href);
@@ -80,7 +66,7 @@ async function hashOnly() {
   md5.digest();
 }
 
-const send = { raw: sendRaw, ours: sendOurs, md5: hashOnly }[args.client];
+const send = { raw: () => rawPut(args.url, args.file, blob.size), ours: sendOurs, md5: hashOnly }[args.client];
 if (!send) throw new Error(`--client must be raw, ours or md5, not ${args.client}`);
 const started = performance.now();
 const cpuBefore = process.cpuUsage();

@@ -13,10 +13,11 @@
 // whole file, the physical baseline; "legacy" is the django-s3-file-field@1.1.0 npm client,
 // imported from the path given (it is installed outside this package). For "ours", the JSON
 // also gives the concurrency the upload ran with.
-import { createReadStream, openAsBlob, readFileSync } from 'node:fs';
+import { openAsBlob, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { peakRss } from './peak-rss.mjs';
+import { rawPut } from './raw-put.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,9 +43,6 @@ const fileName = 'bench.bin';
 const contentType = 'application/octet-stream';
 // Disk-backed: every client reads the file as it sends it, as it would a user's file.
 const blob = await openAsBlob(required('file'));
-
-/** What the raw PUT reads from the file at a time. */
-const rawReadBytes = 1024 * 1024;
 
 /** The parts ours sends at once: as told, or the client's default. */
 let concurrency;
@@ -76,27 +74,9 @@ async function makeUpload() {
       };
     }
     case 'raw': {
-      // The least work Node can do to send the file: node:http, the file piped from disk in
-      // reads of 1 MiB (Node's default of 64 KiB costs some 2.5 times the CPU to read it).
       const url = required('url');
-      const { request } = await import('node:http');
       const path = required('file');
-      return () =>
-        new Promise((resolve, reject) => {
-          const put = request(url, { method: 'PUT', headers: { 'Content-Length': String(blob.size) } }, (response) => {
-            let text = '';
-            response.on('data', (chunk) => {
-              text += chunk;
-            });
-            response.on('end', () =>
-              response.statusCode === 200
-                ? resolve()
-                : reject(new Error(`raw PUT answered ${response.statusCode}: ${text}`)),
-            );
-          });
-          put.on('error', reject);
-          createReadStream(path, { highWaterMark: rawReadBytes }).on('error', reject).pipe(put);
-        });
+      return () => rawPut(url, path, blob.size);
     }
     case 'legacy': {
       const module = await import(pathToFileURL(required('legacy-module')).href);
