@@ -168,7 +168,7 @@ def django_server(
     name: str, python: Path, settings: str, env: dict[str, str], paths: list[str], tmp: Path
 ) -> Iterator[str]:
     """A Django project served by _django_server.py; yields its base URL, stops it by PID."""
-    from test_app.seaweedfs import free_port, stop_process_group
+    from test_app.seaweedfs import StopWaiting, free_port, stop_process_group, wait_until
 
     port = free_port()
     log_path = tmp / f"{name}.log"
@@ -183,19 +183,18 @@ def django_server(
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def serves() -> bool:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited early:\n{log_path.read_text()[-3000:]}")
+                raise StopWaiting(f"{name} exited early:\n{log_path.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(url + "/", timeout=2)
-                break
+                with urllib.request.urlopen(url + "/", timeout=2):
+                    pass
             except urllib.error.HTTPError:
-                break  # any HTTP answer (a 404 here) means it serves
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} not ready in 60 s") from None
-                time.sleep(0.2)
+                pass  # any HTTP answer (a 404 here) means it serves
+            return True
+
+        wait_until(serves, timeout=60, what=name, interval=0.2)
         yield url
     finally:
         stop_process_group(process)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, quote, urlunsplit
 
@@ -47,7 +47,7 @@ def presign_url(
     `url.path` must already be URI-encoded as S3 expects (every byte but unreserved characters
     and `/`); `headers` are the headers, besides `host`, that the request must carry unchanged.
     """
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     amz_date = moment.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
     scope = f"{date}/{region}/{service}/aws4_request"

@@ -34,7 +34,7 @@ from .backends.base import (
 from .conf import DEFAULTS, setting_problems, unknown_settings
 from .fields import S3FileField
 from .registry import iter_fields
-from .widgets import upload_api_base_url
+from .widgets import WIDGET_SCRIPT, WIDGET_STYLESHEET, upload_api_base_url
 
 TAG = "s3_file_field"
 # Per request of a store check, and for all of them together.
@@ -61,6 +61,7 @@ LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddlew
 def register() -> None:
     checks.register(check_settings, TAG)
     checks.register(check_project, TAG)
+    checks.register(check_static, TAG)
     checks.register(check_signing, TAG)
     checks.register(check_store, TAG)
     checks.register(check_deploy, TAG, deploy=True)
@@ -318,6 +319,29 @@ def check_project(
     return []
 
 
+def check_static(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    # Without staticfiles, the project serves static files its own way, which nothing here sees.
+    if not apps.is_installed("django.contrib.staticfiles") or next(iter_fields(), None) is None:
+        return []
+    from django.contrib.staticfiles import finders
+
+    missing = [path for path in (WIDGET_SCRIPT, WIDGET_STYLESHEET) if not finders.find(path)]
+    if not missing:
+        return []
+    return [
+        checks.Warning(
+            f"The widget's static files ({', '.join(missing)}) are not found by the staticfiles "
+            "finders: forms fall back to uploading files through Django.",
+            hint="Install s3-file-field from a wheel or sdist (they carry the files); in a "
+            "checkout, build them with `npm ci && npm run build` in javascript-client/. Keep "
+            "'django.contrib.staticfiles.finders.AppDirectoriesFinder' in STATICFILES_FINDERS.",
+            id="s3_file_field.W017",
+        )
+    ]
+
+
 def check_signing(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
@@ -458,28 +482,43 @@ def probe_store(group: StorageGroup, site: SiteOrigins) -> list[checks.CheckMess
 
 
 def run_with_deadline(
-    jobs: Sequence[Callable[[], list[checks.CheckMessage]]], deadline: float
+    jobs: Sequence[Callable[[], list[checks.CheckMessage]]],
+    deadline: float,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[list[checks.CheckMessage] | None]:
-    """Run the jobs in parallel daemon threads; None for each one unfinished at the deadline.
+    """Run the jobs in parallel daemon threads; None for each one unfinished once `clock` has
+    moved `deadline` seconds on (it is read again whenever a job finishes).
 
     Daemon threads, because a job can hang where no timeout reaches (a DNS lookup): the check
     returns anyway, and the process may exit without waiting for them.
     """
     results: list[list[checks.CheckMessage] | None] = [None] * len(jobs)
+    pending = len(jobs)
+    finished = threading.Condition()
 
     def run(index: int, job: Callable[[], list[checks.CheckMessage]]) -> None:
-        results[index] = job()
+        nonlocal pending
+        result: list[checks.CheckMessage] | None = None
+        try:
+            result = job()
+        finally:
+            with finished:
+                results[index] = result
+                pending -= 1
+                finished.notify()
 
     threads = [
         threading.Thread(target=run, args=(i, job), name="s3ff-store-check", daemon=True)
         for i, job in enumerate(jobs)
     ]
-    end = time.monotonic() + deadline
+    end = clock() + deadline
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(max(0.0, end - time.monotonic()))
-    return results
+    with finished:
+        while pending and (left := end - clock()) > 0:
+            finished.wait(left)
+        # A copy: a job that finishes late must not change what the caller reads.
+        return list(results)
 
 
 def check_store(

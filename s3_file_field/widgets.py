@@ -13,6 +13,10 @@ from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+# Built from javascript-client/ into the package's static files.
+WIDGET_SCRIPT = "s3_file_field/widget.js"
+WIDGET_STYLESHEET = "s3_file_field/widget.css"
+
 
 class S3PlaceholderFile(File):  # type: ignore[type-arg]
     """A file that is already in the bucket: only its storage name and size are known."""
@@ -82,8 +86,8 @@ class S3FileInput(ClearableFileInput):
     """A clearable file input carrying what the upload script needs in `data-*` attributes."""
 
     class Media:
-        js = ["s3_file_field/widget.js"]
-        css = {"all": ["s3_file_field/widget.css"]}
+        js = [WIDGET_SCRIPT]
+        css = {"all": [WIDGET_STYLESHEET]}
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)

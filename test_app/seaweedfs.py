@@ -17,9 +17,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from s3_file_field._sigv4 import presign_url
@@ -34,6 +35,48 @@ REGION = "us-east-1"
 # An identity that may read and list but not write, given with `reader_identity=True`.
 READER_ACCESS_KEY = "s3ff-reader-key"
 READER_SECRET_KEY = "s3ff-reader-secret"  # likewise a throwaway of the local test server
+
+T = TypeVar("T")
+
+
+class StopWaiting(RuntimeError):
+    """Raised by a `wait_until` probe that knows waiting longer is pointless (its process
+    exited): it propagates at once."""
+
+
+def wait_until(
+    probe: Callable[[], T | None],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] = time.sleep,
+) -> T:
+    """Call `probe` every `interval` seconds until it returns something other than None, and
+    return that.
+
+    Any exception the probe raises but StopWaiting means "not ready yet" (a refused connection,
+    a read timeout of a server still starting, an HTTP error...). After `timeout` seconds of
+    `clock`, TimeoutError names `what` and chains the probe's last exception.
+    """
+    deadline = clock() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            result = probe()
+        except StopWaiting:
+            raise
+        except Exception as error:  # whatever the probe meets before the thing is ready
+            last_error = error
+        else:
+            if result is not None:
+                return result
+        if clock() >= deadline:
+            break
+        sleep(interval)
+    reason = f"; the last attempt raised {last_error!r}" if last_error is not None else ""
+    raise TimeoutError(f"{what} not ready within {timeout:g} s{reason}") from last_error
 
 
 def free_port() -> int:
@@ -145,19 +188,24 @@ class SeaweedFS:
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"SeaweedFS exited early; see {self.log_path}:\n{self.log()}")
-            if self._buckets_ready():
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"SeaweedFS not ready in {timeout}s:\n{self.log()}")
+        try:
+            wait_until(
+                self._buckets_ready,
+                timeout=timeout,
+                what=f"SeaweedFS at {self.endpoint_url}",
+                interval=0.2,
+            )
+        except TimeoutError as error:
+            # The log goes with the data directory that stop() removes.
+            log = self.log()
+            self.stop()
+            raise RuntimeError(f"{error}:\n{log}") from error
 
     def _buckets_ready(self) -> bool:
-        """True once S3 answers a signed HEAD of every bucket with 200 (buckets come up late)."""
+        """True once S3 answers a signed HEAD of every bucket with 200 (buckets come up late);
+        until then, it raises what the HEAD met."""
+        if self.process is None or self.process.poll() is not None:
+            raise StopWaiting(f"SeaweedFS exited early; see {self.log_path}:\n{self.log()}")
         for bucket in self.buckets:
             url = presign_url(
                 method="HEAD",
@@ -169,12 +217,10 @@ class SeaweedFS:
                 region=REGION,
                 expires=60,
             )
-            try:
-                # Our own loopback http URL, built just above.
-                request = urllib.request.Request(url, method="HEAD")  # noqa: S310
-                urllib.request.urlopen(request, timeout=2)  # noqa: S310
-            except OSError:
-                return False
+            # Our own loopback http URL, built just above.
+            request = urllib.request.Request(url, method="HEAD")  # noqa: S310
+            with urllib.request.urlopen(request, timeout=2):  # noqa: S310
+                pass
         return True
 
     def log(self) -> str:

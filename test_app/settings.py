@@ -98,6 +98,10 @@ REST_FRAMEWORK = {
     ],
 }
 
+# The demo's origins, on whatever port it serves (test_app/demo.py): the CORS checks' origins.
+if "S3FF_TEST_CORS_ORIGINS" in os.environ:
+    S3FF_CORS_ORIGINS = os.environ["S3FF_TEST_CORS_ORIGINS"].split(",")
+
 # The load tests run this project under gunicorn with smaller parts, to have more of them.
 if "S3FF_PART_SIZE" in os.environ:
     S3FF_PART_SIZE = int(os.environ["S3FF_PART_SIZE"])

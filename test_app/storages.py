@@ -12,7 +12,8 @@ from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
 
 def minio_storage() -> MinioStorage:
-    endpoint = urlsplit(settings.S3_ENDPOINT_URL)
+    # Defaults (test_app/settings.py's): the models call this as they import, under any settings.
+    endpoint = urlsplit(getattr(settings, "S3_ENDPOINT_URL", "http://127.0.0.1:8333"))
     client = Minio(
         endpoint.netloc,
         access_key=ACCESS_KEY,
@@ -20,4 +21,5 @@ def minio_storage() -> MinioStorage:
         secure=endpoint.scheme == "https",
         region=REGION,
     )
-    return MinioStorage(client, settings.MINIO_BUCKET, assume_bucket_exists=True)
+    bucket = getattr(settings, "MINIO_BUCKET", "s3ff-minio-test")
+    return MinioStorage(client, bucket, assume_bucket_exists=True)

@@ -62,6 +62,43 @@ def silent_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
 
 
+@dataclass
+class Connection:
+    """One connection attempt of urllib3, which botocore and the Minio SDK send through."""
+
+    address: tuple[str, int]
+    connect_timeout: Any
+    error: OSError | None
+    sock: socket.socket | None
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The socket's last timeout: urllib3 sets the read timeout on it before reading."""
+        return None if self.sock is None else self.sock.gettimeout()
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[Connection]:
+    """Every connection the storages' clients attempt during the test, in order: what bounds
+    a request to a store that is down is how many it makes and how long each may wait."""
+    import urllib3.util.connection
+
+    attempts: list[Connection] = []
+    create = urllib3.util.connection.create_connection
+
+    def spy(address: tuple[str, int], timeout: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        try:
+            sock = create(address, timeout, *args, **kwargs)
+        except OSError as error:
+            attempts.append(Connection(address, timeout, error, None))
+            raise
+        attempts.append(Connection(address, timeout, None, sock))
+        return sock
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", spy)
+    return attempts
+
+
 def post(client: APIClient, endpoint: str, body: Any) -> Any:
     return client.post(f"/api/s3-upload/{endpoint}/", body, format="json")
 

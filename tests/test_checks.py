@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-import time
+import threading
 import types
 from urllib.parse import urlsplit
 
@@ -385,42 +386,97 @@ def test_cors_that_cannot_be_read_is_an_info(store, all_fields_on, make_storage,
     assert "MINIO_API_CORS_ALLOW_ORIGIN" in str(messages[0].hint)
 
 
-def test_store_stopped(stopped_endpoint, all_fields_on, make_storage):
-    all_fields_on(make_storage(stopped_endpoint))
-    started = time.monotonic()
-    messages = checks.check_store()
-    assert time.monotonic() - started < 5
-    assert ids(messages) == ["s3_file_field.W009"]
-    assert "S3FF_CHECK_STORAGE = False" in str(messages[0].hint)
+# Longer than any test run: the store checks' deadline passes only where a test moves a clock.
+PATIENT_DEADLINE = 600.0
 
 
-def test_a_store_that_never_answers_costs_at_most_the_deadline(silent_endpoint, monkeypatch):
-    # Two buckets, each on a host that hangs: checked in parallel, within one deadline.
-    fields = list(iter_fields())
-    for index, field in enumerate(fields):
+@pytest.fixture
+def patient_deadline(monkeypatch):
+    """A deadline the probes never meet, so that what they report is their own finding."""
+    monkeypatch.setattr(checks, "STORE_CHECK_DEADLINE", PATIENT_DEADLINE)
+
+
+class FakeClock:
+    """A clock that moves only when the test moves it."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def release():
+    """What a hung probe waits for: set at teardown, so that its thread ends."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def on_two_buckets(monkeypatch, endpoint, buckets):
+    """Spread the fields over two buckets, of both storage families."""
+    for index, field in enumerate(iter_fields()):
         make = s3_storage if index % 2 else minio_storage
-        monkeypatch.setattr(field, "storage", make(silent_endpoint, bucket=f"s3ff-b{index % 2}"))
-    started = time.monotonic()
+        monkeypatch.setattr(field, "storage", make(endpoint, bucket=buckets[index % 2]))
+
+
+def test_store_stopped(
+    stopped_endpoint, all_fields_on, make_storage, patient_deadline, connections
+):
+    all_fields_on(make_storage(stopped_endpoint))
     messages = checks.check_store()
-    elapsed = time.monotonic() - started
-    assert elapsed < 5
-    assert ids(messages) == ["s3_file_field.W009", "s3_file_field.W009"]
-
-
-def test_the_deadline_stops_waiting_for_a_hung_probe(all_fields_on, monkeypatch):
-    all_fields_on(s3_storage("http://127.0.0.1:9"))
-    monkeypatch.setattr(checks, "STORE_CHECK_DEADLINE", 0.5)
-
-    def hang(group, site):
-        time.sleep(3)
-        return []
-
-    monkeypatch.setattr(checks, "probe_store", hang)
-    started = time.monotonic()
-    messages = checks.check_store()
-    assert time.monotonic() - started < 1.5
     assert ids(messages) == ["s3_file_field.W009"]
-    assert "no answer within 0.5 s" in messages[0].msg
+    assert "no answer within" not in messages[0].msg
+    assert "S3FF_CHECK_STORAGE = False" in str(messages[0].hint)
+    # Refused once and not retried: the probe gave up at once.
+    assert [type(connection.error) for connection in connections] == [ConnectionRefusedError]
+
+
+def test_a_store_that_never_answers_costs_one_probe_timeout(
+    silent_endpoint, monkeypatch, patient_deadline, connections
+):
+    # Two buckets, each on a host that takes the request and never answers.
+    on_two_buckets(monkeypatch, silent_endpoint, ["s3ff-b0", "s3ff-b1"])
+    messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W009", "s3_file_field.W009"]
+    for message in messages:
+        assert "no answer within" not in message.msg
+        # urllib3 (Minio) says "Read timed out", botocore "Read timeout".
+        assert "read time" in message.msg.lower()
+    # Each probe ended on its own timeout: one connection each, never retried, whose read
+    # could wait PROBE_TIMEOUT at most.
+    assert len(connections) == 2
+    for connection in connections:
+        assert connection.error is None
+        assert connection.read_timeout == checks.PROBE_TIMEOUT
+
+
+def test_the_deadline_stops_waiting_for_a_hung_probe(monkeypatch, patient_deadline, release):
+    # The hung probe's bucket comes first: the other one answers only if they run in parallel.
+    on_two_buckets(monkeypatch, "http://127.0.0.1:9", ["s3ff-hung", "s3ff-answers"])
+    clock = FakeClock()
+    monkeypatch.setattr(
+        checks, "run_with_deadline", functools.partial(checks.run_with_deadline, clock=clock)
+    )
+
+    def probe(group, site):
+        if group.backend.describe()["bucket"] == "s3ff-hung":
+            release.wait()
+            return []
+        # This answer comes as the deadline passes, while the other probe still hangs.
+        clock.advance(checks.STORE_CHECK_DEADLINE)
+        return [django_checks.Info("answered", obj=group.label, id="test.answered")]
+
+    monkeypatch.setattr(checks, "probe_store", probe)
+    messages = checks.check_store()
+    assert ids(messages) == ["s3_file_field.W009", "test.answered"]
+    assert "s3ff-hung" in messages[0].obj
+    assert f"no answer within {PATIENT_DEADLINE:g} s" in messages[0].msg
+    assert "s3ff-answers" in messages[1].obj
 
 
 @override_settings(S3FF_CHECK_STORAGE=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import uuid
 from datetime import timedelta
 
@@ -261,19 +260,28 @@ def test_cleanup_refuses_a_young_age_without_force(storage, bucket_content):
     assert bucket_content["abandoned"] in names_in(storage)
 
 
-def test_cleanup_default_age_follows_the_signed_values(storage, bucket_content):
+def test_cleanup_default_age_follows_the_signed_values(storage, bucket_content, monkeypatch):
     # With the default age, nothing a valid signature could still finish or attach is removed...
     out, _ = run("s3ff_cleanup", "--delete")
     assert "more than 1d ago: 0" in out
     assert "older than 2d that no row references: 0" in out
     assert bucket_content["abandoned"] in names_in(storage)
-    # ...and once those signatures have expired, no --force is needed.
-    with override_settings(S3FF_UPLOAD_SIGNATURE_MAX_AGE=1, S3FF_FIELD_VALUE_MAX_AGE=1):
-        time.sleep(3)
-        run("s3ff_cleanup", "--delete")
+    # ...and once those signatures have expired, no --force is needed: upload signatures live
+    # an hour here, and a field value an hour after its upload signature.
+    started = cleanup.now()
+    with override_settings(S3FF_UPLOAD_SIGNATURE_MAX_AGE=3600, S3FF_FIELD_VALUE_MAX_AGE=3600):
+        monkeypatch.setattr(cleanup, "now", lambda: started + timedelta(hours=1, minutes=1))
+        out, _ = run("s3ff_cleanup", "--delete")
+        assert "more than 1h ago: 1" in out
+        assert bucket_content["abandoned_upload"] not in uploads_in(storage)
+        # An object is kept while a field value signed in the last hour could still attach it.
+        assert bucket_content["abandoned"] in names_in(storage)
+        monkeypatch.setattr(cleanup, "now", lambda: started + timedelta(hours=2, minutes=1))
+        out, _ = run("s3ff_cleanup", "--delete")
+        assert "older than 2h that no row references: 1" in out
     assert bucket_content["abandoned"] not in names_in(storage)
-    assert bucket_content["abandoned_upload"] not in uploads_in(storage)
     assert bucket_content["referenced"] <= names_in(storage)
+    assert bucket_content["foreign"] <= names_in(storage)
 
 
 def test_cleanup_follows_string_upload_to_and_skips_callables(storage, monkeypatch):

@@ -13,7 +13,7 @@ from test_app.seaweedfs import admin_client
 
 from .conftest import post
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.once, pytest.mark.django_db]
 
 
 @pytest.fixture

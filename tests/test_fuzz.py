@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from s3_file_field.values import UploadTicket, sign_field_value, sign_upload_ticket
 
+pytestmark = pytest.mark.once
+
 EXAMPLES_PER_ENDPOINT = 2_000
 FIELDS = [
     "test_app.Resource.blob",

@@ -24,6 +24,8 @@ from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
 from .conftest import MiB
 
+pytestmark = pytest.mark.once
+
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "javascript-client"
 FIELD_ID = "test_app.Resource.blob"
 # The smallest part S3 allows, so that multipart uploads stay small and quick.

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from test_app.seaweedfs import free_port
+from test_app.seaweedfs import StopWaiting, free_port, wait_until
+
+pytestmark = pytest.mark.once
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,15 +70,20 @@ def start_gunicorn(workers: int, tmp_path: Path, seaweedfs) -> Gunicorn:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{url}/", timeout=2)
-            return Gunicorn(url, process)
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"gunicorn did not start: {(tmp_path / f'gunicorn-{port}.log').read_text()}")
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise StopWaiting(f"gunicorn exited with status {process.returncode}")
+        requests.get(f"{url}/", timeout=2)
+        return True
+
+    try:
+        wait_until(answers, timeout=30, what=f"gunicorn at {url}", interval=0.2)
+    except (TimeoutError, StopWaiting) as error:
+        process.kill()
+        log_text = (tmp_path / f"gunicorn-{port}.log").read_text()
+        raise RuntimeError(f"gunicorn did not start: {error}\n{log_text}") from error
+    return Gunicorn(url, process)
 
 
 def stop(server: Gunicorn) -> None:

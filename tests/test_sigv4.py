@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import botocore.auth
@@ -13,7 +13,9 @@ from botocore.credentials import Credentials
 
 from s3_file_field._sigv4 import presign_url
 
-NOW = datetime(2026, 11, 21, 12, 30, 45, tzinfo=timezone.utc)
+pytestmark = pytest.mark.once
+
+NOW = datetime(2026, 11, 21, 12, 30, 45, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

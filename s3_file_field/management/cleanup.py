@@ -12,7 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
 from django.db import models, router
@@ -75,6 +75,11 @@ def key_space(field: S3FileField) -> KeySpace | str:
         if static:
             prefix += literal
     return KeySpace(prefix + "/" if static else prefix, regex + "/[^/]+")
+
+
+def now() -> datetime:
+    """The cleanup's clock, a function of its own so that tests can move it."""
+    return datetime.now(UTC)
 
 
 def parse_age(text: str) -> timedelta:

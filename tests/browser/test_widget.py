@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import os
 import re
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,11 +17,16 @@ from playwright.sync_api import Request, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from test_app.models import Attachment, MultiResource, Resource
+from test_app.seaweedfs import wait_until
 
 from ..conftest import MiB
 from .conftest import screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.once,
+    pytest.mark.django_db(transaction=True),
+]
 SMALL_PARTS = override_settings(S3FF_PART_SIZE=5 * MiB)
 
 
@@ -179,14 +183,12 @@ def test_cancel_mid_upload_leaves_no_multipart_upload(page, site, seaweedfs, s3_
     page.get_by_role("button", name="Cancel upload").click()
     expect(widget(page).locator(".s3ff-status")).to_have_text("Upload cancelled.")
     expect(widget(page)).to_have_attribute("data-state", "idle")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def aborted() -> bool | None:
         uploads = s3_client.list_multipart_uploads(Bucket="s3ff-test").get("Uploads", [])
-        if upload["upload_id"] not in {u["UploadId"] for u in uploads}:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("the multipart upload is still there after cancel")
+        return True if upload["upload_id"] not in {u["UploadId"] for u in uploads} else None
+
+    wait_until(aborted, timeout=10, what="the abort of the cancelled multipart upload")
     for route in held:
         # The page dropped these requests when it cancelled; Playwright may say so.
         with contextlib.suppress(Exception):
@@ -237,9 +239,14 @@ def test_submit_waits_for_the_upload_then_goes(page, site, seaweedfs, tmp_path):
     page.goto(f"{site}/resources/new/")
     page.set_input_files("#id_blob", str(path))
     expect(widget(page)).to_have_attribute("data-state", "uploading")
-    deadline = time.monotonic() + 10
-    while len(held) < 2 and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
+    wait_until(
+        lambda: True if len(held) >= 2 else None,
+        timeout=10,
+        what="two part PUTs held",
+        interval=0.05,
+        # Playwright hands this thread the routed requests only while it waits in Playwright.
+        sleep=lambda seconds: page.wait_for_timeout(seconds * 1000),
+    )
     # One part through, one held: the picture of an upload in progress.
     held.pop(0).continue_()
     page.wait_for_timeout(300)

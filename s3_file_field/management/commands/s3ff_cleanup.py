@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -11,6 +11,7 @@ from django.db import DatabaseError
 
 from ...backends.base import StorageError
 from ...checks import storage_groups
+from .. import cleanup
 from ..cleanup import (
     GroupPlan,
     drop_referenced,
@@ -43,7 +44,7 @@ def _size(size: int) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _count(number: int, noun: str) -> str:
@@ -99,7 +100,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{warning} Add --force to remove it anyway.")
             self.stderr.write(self.style.WARNING(warning))
 
-        now = datetime.now(timezone.utc)
+        now = cleanup.now()
         plans = [plan_group(group) for group in storage_groups()]
         try:
             for plan in plans:
