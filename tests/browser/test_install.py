@@ -211,6 +211,21 @@ def test_a_wheel_builds_from_the_sdist_without_node(installed, tmp_path):
     assert {f"s3_file_field/static/s3_file_field/{n}" for n in WIDGET_FILES} <= names
 
 
+def test_a_build_from_a_checkout_without_npm_says_what_it_needs(installed, tmp_path):
+    python = installed.workdir / ".venv" / "bin" / "python"
+    built = subprocess.run(
+        [str(python), "-m", "build", "--outdir", str(tmp_path), "s3-file-field"],
+        cwd=installed.workdir,
+        env={**installed.env, "PATH": str(tmp_path / "empty")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode != 0
+    assert "building from a checkout needs Node 20+ and npm" in built.stdout + built.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_reports_no_issue(installed):
     # The README's own `check` ran too; this one is asserted on alone.
     assert installed.manage("check").strip().endswith("no issues (0 silenced).")
