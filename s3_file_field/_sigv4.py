@@ -54,7 +54,8 @@ def presign_url(
 
     signed = {
         "host": url.netloc,
-        **{name.lower(): value.strip() for name, value in headers.items()},
+        # SigV4's "trimall", as botocore does it: every run of whitespace one space.
+        **{name.lower(): " ".join(value.split()) for name, value in headers.items()},
     }
     signed_names = ";".join(sorted(signed))
     query = parse_qsl(url.query, keep_blank_values=True)

@@ -14,7 +14,9 @@ MAX_CONTENT_TYPE_LENGTH = 255
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 _TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
-_CONTENT_TYPE = re.compile(rf"^{_TOKEN}/{_TOKEN}(?:\s*;\s*{_TOKEN}=(?:{_TOKEN}|\"[^\"\\]*\"))*$")
+# Spaces only, never tabs or line breaks (a header value must not end a header), and a quoted
+# parameter of printable ASCII.
+_CONTENT_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?: *; *{_TOKEN}=(?:{_TOKEN}|\"[ !#-\[\]-~]*\"))*")
 
 
 class InvalidFileName(ValueError):
@@ -84,12 +86,14 @@ def _shorten(stem: str, chars: int, byte_count: int) -> str:
 
 
 def clean_content_type(content_type: str) -> str:
-    content_type = content_type.strip()
+    """The type as it will be signed and stored: runs of spaces made one, as SigV4 signers
+    make them in the signature, so that the value sent is the value signed."""
+    content_type = content_type.strip(" ")
     if not content_type:
         return DEFAULT_CONTENT_TYPE
-    if len(content_type) > MAX_CONTENT_TYPE_LENGTH or not _CONTENT_TYPE.match(content_type):
+    if len(content_type) > MAX_CONTENT_TYPE_LENGTH or not _CONTENT_TYPE.fullmatch(content_type):
         raise ValueError("The content type is not a valid MIME type (like 'image/png').")
-    return content_type
+    return re.sub(" {2,}", " ", content_type)
 
 
 def parse_accept(accept: str | Iterable[str] | None) -> tuple[str, ...]:

@@ -18,7 +18,9 @@ from .registry import get_field
 from .uploads import planned_part_count
 from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
 
-MAX_ETAG_LENGTH = 1024
+# S3's ETags are 32 hex digits, quoted, with "-<parts>" for a multipart object; this leaves
+# room for other stores' forms while keeping the largest finalize body bounded.
+MAX_ETAG_LENGTH = 128
 
 
 def _upload_field(field_id: str) -> S3FileField:
@@ -40,6 +42,34 @@ def _too_large(size: int, limit: int, whose: str) -> str:
         f"The file is too large ({filesizeformat(size)}); {whose} accepts at most "
         f"{filesizeformat(limit)} ({limit} bytes)."
     )
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: not "10", 10.0 or true, which DRF's IntegerField would take."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is not int:
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class PartNumbersField(serializers.Field):  # type: ignore[type-arg]
+    """A list of part numbers, its length checked before any item: a huge list costs nothing."""
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        if not isinstance(data, list):
+            raise serializers.ValidationError("Expected a list of part numbers.")
+        if not data:
+            raise serializers.ValidationError("This list may not be empty.")
+        limit = get_settings().max_part_urls_per_request
+        if len(data) > limit:
+            raise serializers.ValidationError(f"Ask for at most {limit} parts at a time.")
+        for index, number in enumerate(data):
+            if type(number) is not int or not 1 <= number <= S3_MAX_PART_COUNT:
+                raise serializers.ValidationError(
+                    f"Item {index}: a part number is an integer from 1 to {S3_MAX_PART_COUNT}."
+                )
+        return data
 
 
 class PartChecksumsField(serializers.Field):  # type: ignore[type-arg]
@@ -92,8 +122,11 @@ def _is_md5(value: str) -> bool:
 class PrepareSerializer(serializers.Serializer[Any]):
     field_id = serializers.CharField(max_length=500)
     file_name = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=None)
-    file_size = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
-    content_type = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    file_size = StrictIntegerField(min_value=0, max_value=2**63 - 1)
+    # Untrimmed: a type that ends in a line break is refused, not quietly mended.
+    content_type = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, trim_whitespace=False
+    )
     checksum = serializers.ChoiceField(choices=["md5"], required=False, allow_null=True)
     part_checksums = PartChecksumsField(required=False)
 
@@ -188,21 +221,13 @@ class SignedUploadSerializer(serializers.Serializer[Any]):
 
 
 class PartsSerializer(SignedUploadSerializer):
-    part_numbers = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=S3_MAX_PART_COUNT),
-        allow_empty=False,
-    )
+    part_numbers = PartNumbersField()
     part_checksums = PartChecksumsField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         ticket: UploadTicket = attrs["upload_signature"]
         numbers: list[int] = attrs["part_numbers"]
-        limit = get_settings().max_part_urls_per_request
-        if len(numbers) > limit:
-            raise serializers.ValidationError(
-                {"part_numbers": f"Ask for at most {limit} parts at a time."}
-            )
         beyond = sorted(n for n in set(numbers) if n > ticket.part_count)
         if beyond:
             raise serializers.ValidationError(

@@ -72,7 +72,8 @@ def _load(value: Any, salt: str, max_age: int, what: str) -> dict[str, Any]:
         payload = signing.loads(value, salt=salt, max_age=max_age)
     except signing.SignatureExpired:
         raise InvalidSignedValue(f"The {what} has expired; upload the file again.") from None
-    except signing.BadSignature:
+    except (signing.BadSignature, ValueError):
+        # ValueError: validly signed by a plain Signer, with no timestamp to read.
         raise InvalidSignedValue(
             f"The {what} is not valid (tampered with, truncated or of another kind)."
         ) from None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +27,63 @@ from .serializers import (
     SignedUploadSerializer,
 )
 
+logger = logging.getLogger("s3_file_field")
+
+# The largest body each call needs: finalizing 10,000 parts, each with an ETag of up to
+# MAX_ETAG_LENGTH characters; a prepare with a checksum for each of 10,000 parts; the others
+# carry a signature and at most a batch of part numbers.
+MAX_FINALIZE_BODY = 2 * 1024 * 1024
+MAX_PREPARE_BODY = 1024 * 1024
+MAX_SMALL_BODY = 64 * 1024
+# Values in a body, counted by its commas (in C, before parsing, which is the costly part):
+# the 10,000 parts of the largest finalize take 20,000.
+MAX_REQUEST_VALUES = 25_000
+# An object holding lists of objects holding scalars: the deepest body the protocol needs.
+MAX_REQUEST_DEPTH = 3
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _too_deep(value: Any, depth: int) -> bool:
+    """Whether `value`, at `depth`, nests deeper than MAX_REQUEST_DEPTH; one pass over each
+    container's items by their types (in C), so a flat list of a million items is cheap."""
+    children = value.values() if isinstance(value, dict) else value
+    kinds = set(map(type, children))
+    if kinds <= _SCALARS:
+        return False
+    if depth >= MAX_REQUEST_DEPTH:
+        return True
+    return any(
+        _too_deep(child, depth + 1) for child in children if child and type(child) in (dict, list)
+    )
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON no larger, with no more values and no deeper than the protocol needs; anything
+    else is a cheap 400. The view names its size limit (`max_request_body`)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        limit = getattr((parser_context or {}).get("view"), "max_request_body", MAX_SMALL_BODY)
+        body = stream.read(limit + 1)
+        if len(body) > limit:
+            raise exceptions.ParseError(
+                f"The request body is larger than this API needs ({limit} bytes)."
+            )
+        if body.count(b",") >= MAX_REQUEST_VALUES:
+            raise exceptions.ParseError(
+                f"The request body holds more values than this API needs ({MAX_REQUEST_VALUES})."
+            )
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+            too_deep = isinstance(data, (dict, list)) and _too_deep(data, 1)
+        except RecursionError:
+            too_deep = True
+        if too_deep:
+            raise exceptions.ParseError(
+                "The request body nests deeper than this API needs: an object whose values "
+                "are strings, integers, or lists of such objects."
+            )
+        return data
+
 
 class StoreUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -33,12 +93,16 @@ class StoreUnavailable(exceptions.APIException):
 
 class StoreRefused(exceptions.APIException):
     status_code = status.HTTP_502_BAD_GATEWAY
-    default_detail = "The file store refused the request."
+    default_detail = (
+        "The file store refused the request; the site's administrators can find why in "
+        "their log, under the error_id."
+    )
     default_code = "store_refused"
 
 
 class UploadAPIView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
+    max_request_body = MAX_SMALL_BODY
     renderer_classes = [JSONRenderer]
     serializer_class: type[Serializer[Any]]
 
@@ -65,10 +129,19 @@ class UploadAPIView(APIView):
         return dict(serializer.validated_data)
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, StorageUnavailable):
-            exc = StoreUnavailable(f"The file store cannot be reached: {exc}")
-        elif isinstance(exc, StorageError):
-            exc = StoreRefused(f"The file store refused the request: {exc}")
+        if isinstance(exc, StorageError):
+            # What the store said names its address, bucket and keys: the log keeps it, under
+            # an id the client is given to quote.
+            error_id = secrets.token_hex(6)
+            logger.error(
+                "s3-file-field error %s on %s: %s",
+                error_id,
+                self.request.path,
+                exc,
+                exc_info=exc,
+            )
+            kind = StoreUnavailable if isinstance(exc, StorageUnavailable) else StoreRefused
+            exc = kind({"detail": kind.default_detail, "error_id": error_id})
         elif isinstance(exc, uploads.UploadRefused):
             exc = exceptions.ValidationError({"detail": [str(exc)]})
         elif isinstance(exc, DjangoValidationError):
@@ -79,6 +152,7 @@ class UploadAPIView(APIView):
 
 class PrepareView(UploadAPIView):
     serializer_class = PrepareSerializer
+    max_request_body = MAX_PREPARE_BODY
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
@@ -120,6 +194,7 @@ class StatusView(UploadAPIView):
 
 class FinalizeView(UploadAPIView):
     serializer_class = FinalizeSerializer
+    max_request_body = MAX_FINALIZE_BODY
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)

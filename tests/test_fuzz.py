@@ -175,3 +175,45 @@ def test_raw_bodies(raw):
         "/api/s3-upload/upload-prepare/", raw, content_type="application/json"
     )
     check(response)
+
+
+def nested_text(depth: int, opener: str, inner: str) -> str:
+    closer = {"[": "]", '{"a":': "}"}[opener]
+    return opener * depth + inner + closer * depth
+
+
+# Bodies built as text, since json.dumps cannot write what they hold: nesting past Python's
+# recursion limit, and lists far past every bound of the protocol.
+hostile_values = st.one_of(
+    st.builds(nested_text, st.integers(1, 5_000), st.sampled_from(["[", '{"a":']), st.just("0")),
+    st.builds(
+        lambda item, count: "[" + ",".join([item] * count) + "]",
+        st.sampled_from(["0", "1", '"x"', "1.0", '{"part_number": 1, "etag": "e"}', "[]"]),
+        st.integers(0, 30_000),
+    ),
+)
+hostile_keys = st.sampled_from(
+    ["part_numbers", "parts", "part_checksums", "file_size", "file_name", "upload_signature", "x"]
+)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["upload-prepare", "upload-parts", "upload-status", "upload-finalize", "upload-abort"],
+)
+@given(data=st.data())
+@settings(max_examples=100, deadline=None, derandomize=True)
+def test_deep_and_huge_bodies(endpoint, data):
+    from rest_framework.test import APIClient
+
+    value = data.draw(hostile_values)
+    keys = data.draw(st.lists(hostile_keys, min_size=0, max_size=2, unique=True))
+    signature = json.dumps(VALID_SIGNATURES[0])
+    members = [f'"upload_signature": {signature}'] + [f'"{key}": {value}' for key in keys]
+    body = "{" + ", ".join(members) + "}" if keys else value
+    response = APIClient().post(
+        f"/api/s3-upload/{endpoint}/", body, content_type="application/json"
+    )
+    check(response)
+    # An error names what is wrong once, not once per item.
+    assert len(response.content) < 2_000, response.content[:300]

@@ -155,6 +155,9 @@ def assert_unavailable(
     assert response.status_code == 503, (endpoint, response.content)
     assert response["Content-Type"] == "application/json", endpoint
     assert "cannot be reached" in response.json()["detail"], endpoint
+    # Neither the store's address nor the driver's words reach the client.
+    assert set(response.json()) == {"detail", "error_id"}, endpoint
+    assert "127.0.0.1" not in response.content.decode(), endpoint
     return list(connections)
 
 
@@ -243,7 +246,10 @@ def test_store_calls_keep_the_storages_read_timeout() -> None:
 
 @override_settings(S3FF_PART_SIZE=5 * MiB)
 def test_store_refusing_the_credentials_answers_502(
-    api_client: APIClient, outage_case: OutageCase, seaweedfs: SeaweedFS
+    api_client: APIClient,
+    outage_case: OutageCase,
+    seaweedfs: SeaweedFS,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     field_id, make_storage, use_storage = outage_case
     use_storage(make_storage(seaweedfs.endpoint_url, secret="wrong-secret"))
@@ -254,5 +260,11 @@ def test_store_refusing_the_credentials_answers_502(
     )
     assert response.status_code == 502, response.content
     assert response["Content-Type"] == "application/json"
-    assert "refused" in response.json()["detail"]
-    assert "SignatureDoesNotMatch" in response.json()["detail"]
+    body = response.json()
+    assert "refused" in body["detail"]
+    # What the store said stays in the server's log, under the id the client is given.
+    assert "SignatureDoesNotMatch" not in response.content.decode()
+    assert seaweedfs.endpoint_url.split("//")[1] not in response.content.decode()
+    (record,) = [r for r in caplog.records if r.name == "s3_file_field"]
+    assert body["error_id"] in record.getMessage()
+    assert "SignatureDoesNotMatch" in record.getMessage()
