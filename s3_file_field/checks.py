@@ -33,6 +33,7 @@ from .backends.base import (
 )
 from .conf import DEFAULTS, setting_problems, unknown_settings
 from .fields import S3FileField
+from .filenames import UploadToNeedsInstance
 from .registry import iter_fields
 from .widgets import WIDGET_SCRIPT, WIDGET_STYLESHEET, upload_api_base_url
 
@@ -44,11 +45,13 @@ STORE_CHECK_DEADLINE = 4.0
 # without touching the bucket's other rules.
 CORS_RULE_ID = "s3-file-field"
 # What the widget and the TypeScript client send with a part's PUT beyond the headers browsers
-# allow anyway: the signed type of a single PUT, and the Content-MD5 of a part signed for it
-# (where the server requires checksums, the store's ETags are not MD5s, or a part is sent
-# again after arriving altered).
-CORS_REQUEST_HEADERS = ("Content-Type", "Content-MD5")
-CORS_REQUEST_HEADERS_TEXT = " and ".join(CORS_REQUEST_HEADERS) + " headers"
+# allow anyway: the signed type of a single PUT and its If-None-Match (it writes only where no
+# object is), and the Content-MD5 of a part signed for it (where the server requires checksums,
+# the store's ETags are not MD5s, or a part is sent again after arriving altered).
+CORS_REQUEST_HEADERS = ("Content-Type", "Content-MD5", "If-None-Match")
+CORS_REQUEST_HEADERS_TEXT = (
+    ", ".join(CORS_REQUEST_HEADERS[:-1]) + f" and {CORS_REQUEST_HEADERS[-1]} headers"
+)
 CORS_MAX_AGE = 3600
 # Origins guessed for hosts that only a development server serves (runserver's default port).
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -62,6 +65,7 @@ def register() -> None:
     checks.register(check_settings, TAG)
     checks.register(check_project, TAG)
     checks.register(check_static, TAG)
+    checks.register(check_upload_to, TAG)
     checks.register(check_signing, TAG)
     checks.register(check_store, TAG)
     checks.register(check_deploy, TAG, deploy=True)
@@ -340,6 +344,31 @@ def check_static(
             id="s3_file_field.W017",
         )
     ]
+
+
+def check_upload_to(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for group in storage_groups(app_configs):
+        for field in group.fields:
+            if not callable(field.upload_to):
+                continue
+            try:
+                field.direct_upload_name("s3ff-check.bin")
+            except UploadToNeedsInstance as error:
+                messages.append(
+                    checks.Warning(
+                        f"{error}. A direct upload names its file before any record exists, "
+                        "so every upload to this field is refused.",
+                        hint="Make upload_to work with instance=None (read the instance only "
+                        "when it is given), or name files from something else: a date, a "
+                        "uuid4 (the default).",
+                        obj=field,
+                        id="s3_file_field.W018",
+                    )
+                )
+    return messages
 
 
 def check_signing(

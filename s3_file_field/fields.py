@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from django.core import checks
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import models
 from django.db.models.fields.files import FieldFile, FileField
 
 from .backends import get_backend
 from .backends.base import UploadBackend
-from .filenames import accept_error, parse_accept
+from .filenames import UploadToNeedsInstance, accept_error, parse_accept
 
 if TYPE_CHECKING:
     from django import forms
@@ -45,6 +47,24 @@ class S3FileField(FileField):
     def uuid_prefix_filename(instance: models.Model | None, filename: str) -> str:
         """`<random uuid>/<file name>`: unguessable, and never colliding with another upload."""
         return f"{uuid4()}/{filename}"
+
+    def direct_upload_name(self, filename: str) -> str:
+        """The storage name of a direct upload: `upload_to`'s, called with no instance (none
+        exists before the file is uploaded), with a random folder before the file name unless
+        upload_to is the default, which has one: no two uploads ever share a key.
+        UploadToNeedsInstance when a callable upload_to cannot do without an instance."""
+        try:
+            name = self.generate_filename(None, filename)  # type: ignore[arg-type]
+        except SuspiciousFileOperation:
+            raise
+        except Exception as error:  # the project's own upload_to, whatever it raises
+            raise UploadToNeedsInstance(
+                f"upload_to of {self.id} fails without a model instance: {error!r}"
+            ) from error
+        if self.upload_to == self.uuid_prefix_filename:
+            return name
+        folder, base = posixpath.split(name)
+        return posixpath.join(folder, str(uuid4()), base)
 
     @property
     def id(self) -> str:

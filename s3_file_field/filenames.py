@@ -23,6 +23,11 @@ class InvalidFileName(ValueError):
     pass
 
 
+class UploadToNeedsInstance(ValueError):
+    """A field's callable `upload_to` failed when given no model instance, as a direct upload
+    must give it: the file is named before any record exists."""
+
+
 def clean_file_name(file_name: str) -> str:
     """Check a user's file name and return it in NFC form.
 

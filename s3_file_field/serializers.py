@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -13,10 +14,19 @@ from rest_framework import serializers
 from .backends.base import PartReceipt
 from .conf import S3_MAX_OBJECT_SIZE, S3_MAX_PART_COUNT, get_settings
 from .fields import S3FileField
-from .filenames import InvalidFileName, clean_content_type, clean_file_name, fit_key, is_accepted
+from .filenames import (
+    InvalidFileName,
+    UploadToNeedsInstance,
+    clean_content_type,
+    clean_file_name,
+    fit_key,
+    is_accepted,
+)
 from .registry import get_field
 from .uploads import planned_part_count
 from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
+
+logger = logging.getLogger("s3_file_field")
 
 # S3's ETags are 32 hex digits, quoted, with "-<parts>" for a multipart object; this leaves
 # room for other stores' forms while keeping the largest finalize body bounded.
@@ -182,13 +192,22 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError({"part_checksums": _no_such_part(count, beyond[0])})
         try:
             attrs["name"] = fit_key(
-                lambda candidate: field.generate_filename(None, candidate),  # type: ignore[arg-type]
+                field.direct_upload_name,
                 file_name,
                 lambda name: len(backend.bucket_key(name).encode()),
                 field.max_length or 0,
             )
         except InvalidFileName as error:
             raise serializers.ValidationError({"file_name": str(error)}) from None
+        except UploadToNeedsInstance:
+            # The traceback is the project's to read (check s3_file_field.W018 says so too).
+            logger.warning("Direct upload refused", exc_info=True)
+            raise serializers.ValidationError(
+                {
+                    "field_id": "This field names its files from the record they belong to, "
+                    "which does not exist before the upload: it cannot take direct uploads."
+                }
+            ) from None
         except SuspiciousFileOperation:
             # The storage's get_valid_name() keeps letters, digits, "-", "_" and "."; a name
             # of only other characters (":", "***") leaves it nothing.

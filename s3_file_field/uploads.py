@@ -7,7 +7,14 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from .backends.base import InvalidParts, PartReceipt, UploadBackend, UploadNotFound
+from .backends.base import (
+    CONDITIONAL_PUT_HEADERS,
+    InvalidParts,
+    ObjectExists,
+    PartReceipt,
+    UploadBackend,
+    UploadNotFound,
+)
 from .conf import S3_MAX_PART_COUNT, S3_MAX_PART_SIZE, MiB, get_settings
 from .fields import S3FileField
 from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
@@ -137,7 +144,9 @@ def prepare(
         "part_count": ticket.part_count,
         "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch, md5s)],
         # A single PUT signs its Content-Type, so the client must send exactly this one.
-        "part_headers": {} if multipart else {"Content-Type": content_type},
+        "part_headers": {}
+        if multipart
+        else {"Content-Type": content_type, **CONDITIONAL_PUT_HEADERS},
         "checksum": checksum,
     }
 
@@ -205,9 +214,9 @@ def finalize(
     if ticket.upload_id is not None:
         try:
             backend.complete_multipart_upload(ticket.name, ticket.upload_id, receipts)
-        except UploadNotFound:
+        except (UploadNotFound, ObjectExists):
             # Completed by an earlier finalize whose response was lost, or aborted: the object
-            # check below tells which.
+            # check below tells which. (Keys are unique: an object at this one is this upload's.)
             pass
         except InvalidParts as error:
             try:

@@ -196,13 +196,16 @@ class UploadRun {
     // The whole file's checksum went as part 1's; a server that splits even so
     // small a file signed part 1 for the wrong checksum: it is signed again.
     const signedForWholeFile = checksums !== undefined && checksums.size > 0 && parts[0]?.size !== blob.size;
+    // A single PUT writes only where no object is, so one stored altered could not be
+    // sent again: its URL is signed for its checksum, and the store checks the bytes.
+    const signOnePut = prepared.uploadId === null && this.engine.checksums && !prepared.checksums;
     const session: UploadSession = {
       signature: prepared.uploadSignature,
       multipart: prepared.uploadId !== null,
       partHeaders: prepared.partHeaders,
-      integrity: this.integrityFor(prepared.checksums),
+      integrity: signOnePut ? 'signed' : this.integrityFor(prepared.checksums),
       parts,
-      signed: signedForWholeFile ? [] : prepared.parts,
+      signed: signedForWholeFile || signOnePut ? [] : prepared.parts,
       etags: new Map(),
     };
     const record: ResumeRecord = {
@@ -422,8 +425,34 @@ class UploadRun {
     sign: (again: boolean) => Promise<SignedPart>,
     hashed: boolean,
   ): Promise<PartPutResponse> {
-    const response = await this.put(session, part, await sign(false), hashed);
-    return response.status === 403 ? this.put(session, part, await sign(true), hashed) : response;
+    const first = await this.put(session, part, await sign(false), hashed);
+    const response = first.status === 403 ? await this.put(session, part, await sign(true), hashed) : first;
+    return response.status === 412 && !session.multipart ? this.storedEarlier(session, part, response) : response;
+  }
+
+  /**
+   * A single PUT writes only where no object is (it is signed for `If-None-Match: *`),
+   * and the key is this upload's alone: a 412 means an earlier attempt was stored
+   * and its answer lost. The object the store holds stands for this attempt when it
+   * has the part's size and, where the store's ETags are MD5s, the part's MD5; bytes
+   * stored altered cannot be replaced, so the upload fails and is started again.
+   */
+  private async storedEarlier(
+    session: UploadSession,
+    part: PlannedPart,
+    refused: PartPutResponse,
+  ): Promise<PartPutResponse> {
+    const [stored] = await this.engine.api.status(session.signature, this.signal);
+    if (stored?.partNumber !== part.partNumber || stored.size !== part.size) return refused;
+    const opaque = this.engine.traits.opaqueEtagFields.has(this.input.fieldId);
+    if (!opaque && !etagIsMd5(stored.etag, await this.md5Of(part))) {
+      throw new PartUploadError({
+        partNumber: part.partNumber,
+        status: refused.status,
+        message: `part ${part.partNumber} was stored altered by an attempt whose answer was lost, and a stored file cannot be replaced: upload it again`,
+      });
+    }
+    return { status: 200, etag: stored.etag, body: '' };
   }
 
   private storeChecks(partNumber: number): boolean {

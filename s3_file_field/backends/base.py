@@ -167,6 +167,10 @@ class UploadNotFound(StorageError):
     """The multipart upload id is unknown to the store (never existed, completed or aborted)."""
 
 
+class ObjectExists(StorageError):
+    """A conditional write was refused: an object is already at the key."""
+
+
 class InvalidParts(StorageError):
     """The store refused to complete the upload from the parts given (missing, wrong ETag...)."""
 
@@ -178,6 +182,10 @@ _Backend = TypeVar("_Backend", bound="UploadBackend")
 # (refusing connections, or on a host that drops them) costs an API request at most
 # STORE_CONNECT_TIMEOUT * STORE_ATTEMPTS seconds (4 s) before its 503. Reading the answer keeps
 # the storage's own timeout: completing a large multipart upload may take minutes.
+# Signed into every single PUT: the store refuses it once an object is at the key, so a URL
+# (or a fresh one from upload-parts/) cannot rewrite a file after finalize.
+CONDITIONAL_PUT_HEADERS = {"If-None-Match": "*"}
+
 STORE_CONNECT_TIMEOUT = 2.0
 STORE_ATTEMPTS = 2
 
@@ -215,7 +223,8 @@ class UploadBackend(ABC):
         content_md5: str | None = None,
     ) -> str:
         """A URL for one PUT of exactly `size` bytes with this `Content-Type` (and, given one,
-        this `Content-MD5`, which the store then checks against the bytes)."""
+        this `Content-MD5`, which the store then checks against the bytes), that writes only
+        where no object is (CONDITIONAL_PUT_HEADERS)."""
 
     @abstractmethod
     def create_multipart_upload(self, name: str, content_type: str) -> str:

@@ -14,6 +14,7 @@ from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url
 from .base import (
+    CONDITIONAL_PUT_HEADERS,
     CREDENTIALS_ERROR_CODES,
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
@@ -23,6 +24,7 @@ from .base import (
     CredentialsRefused,
     InvalidParts,
     NotSupported,
+    ObjectExists,
     PartReceipt,
     PendingUpload,
     StorageError,
@@ -146,7 +148,11 @@ class MinioBackend(UploadBackend):
         expires: int,
         content_md5: str | None = None,
     ) -> str:
-        headers = {"Content-Length": str(size), "Content-Type": content_type}
+        headers = {
+            "Content-Length": str(size),
+            "Content-Type": content_type,
+            **CONDITIONAL_PUT_HEADERS,
+        }
         if content_md5 is not None:
             headers["Content-MD5"] = content_md5
         return self._presign(name, headers, {}, expires)
@@ -402,6 +408,7 @@ class _NoCorsConfiguration(StorageError):
 
 _CODE_TO_ERROR: dict[str, type[StorageError]] = {
     "NoSuchUpload": UploadNotFound,
+    "PreconditionFailed": ObjectExists,
     "InvalidPart": InvalidParts,
     "InvalidPartOrder": InvalidParts,
     "EntityTooSmall": InvalidParts,

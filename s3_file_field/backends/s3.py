@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.core.files.storage import Storage
 
 from .base import (
+    CONDITIONAL_PUT_HEADERS,
     CREDENTIALS_ERROR_CODES,
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
@@ -19,6 +20,7 @@ from .base import (
     CredentialsRefused,
     InvalidParts,
     NotSupported,
+    ObjectExists,
     PartReceipt,
     PendingUpload,
     StorageError,
@@ -114,6 +116,7 @@ class S3Backend(UploadBackend):
             "Key": self.bucket_key(name),
             "ContentLength": size,
             "ContentType": content_type,
+            "IfNoneMatch": CONDITIONAL_PUT_HEADERS["If-None-Match"],
         }
         if content_md5 is not None:
             params["ContentMD5"] = content_md5
@@ -182,6 +185,8 @@ class S3Backend(UploadBackend):
                 MultipartUpload={
                     "Parts": [{"PartNumber": p.part_number, "ETag": p.etag} for p in parts]
                 },
+                # Never over an object already at the key.
+                IfNoneMatch="*",
             )
 
     def abort_multipart_upload(self, name: str, upload_id: str) -> None:
@@ -306,6 +311,7 @@ class _NoCorsConfiguration(StorageError):
 
 _CODE_TO_ERROR: dict[str, Callable[[str], StorageError]] = {
     "NoSuchUpload": UploadNotFound,
+    "PreconditionFailed": ObjectExists,
     "InvalidPart": InvalidParts,
     "InvalidPartOrder": InvalidParts,
     "EntityTooSmall": InvalidParts,

@@ -15,7 +15,15 @@ export type ApiFault = 'network' | 'hang' | { status: number; body?: unknown; he
  * nothing moves until the request is aborted. `crawl`: the body goes out a
  * tenth at a time, 10 ms apart.
  */
-export type StoreFault = 'network' | 'no-etag' | 'hang' | 'crawl' | 'corrupt' | { status: number; body?: string };
+/** `lost`: the part is stored, and the answer lost on the way back. */
+export type StoreFault =
+  | 'network'
+  | 'no-etag'
+  | 'hang'
+  | 'crawl'
+  | 'corrupt'
+  | 'lost'
+  | { status: number; body?: string };
 
 export interface FakeStackOptions {
   /** Files larger than this are multipart, split in parts of this size. */
@@ -187,7 +195,9 @@ export class FakeStack {
       multipart,
       partSize: this.partSize,
       partCount,
-      partHeaders: multipart ? {} : { 'Content-Type': (body.content_type as string) ?? 'application/octet-stream' },
+      partHeaders: multipart
+        ? {}
+        : { 'Content-Type': (body.content_type as string) ?? 'application/octet-stream', 'If-None-Match': '*' },
       checksums,
       parts: new Map(),
       aborted: false,
@@ -319,6 +329,10 @@ export class FakeStack {
     if (JSON.stringify(headers) !== JSON.stringify(signedHeaders)) {
       return storeError(403, 'SignatureDoesNotMatch', 'headers');
     }
+    // A single PUT is signed to write only where no object is.
+    if (!upload.multipart && upload.parts.has(1)) {
+      return storeError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    }
     const bytes = new Uint8Array(await body.arrayBuffer());
     if (fault === 'corrupt' && bytes.length > 0) bytes[0] = (bytes[0] as number) ^ 0xff;
     if (signedMd5 && createHash('md5').update(bytes).digest('base64') !== signedMd5) {
@@ -329,6 +343,7 @@ export class FakeStack {
         ? `"${createHash('md5').update(bytes).digest('hex')}"`
         : `"opaque-${partNumber}-${checksum(bytes)}-${++this.opaqueEtags}"`;
     upload.parts.set(partNumber, { bytes, etag });
+    if (fault === 'lost') throw new TypeError('fetch failed');
     onProgress(body.size);
     return { status: 200, etag: fault === 'no-etag' ? null : etag, body: '' };
   }

@@ -93,7 +93,7 @@ describe('checksums checked by ETag (the default)', () => {
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 
-  it('checks a single-PUT file by its ETag too', async () => {
+  it('has the store check a single PUT: one stored altered could not be sent again', async () => {
     const stack = new FakeStack({ partSize: 16 * MiB });
     const file = makeFile(1000);
     stack.failPart(1, 'corrupt');
@@ -101,10 +101,23 @@ describe('checksums checked by ETag (the default)', () => {
     await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
 
     const [checksum] = await partMd5s(file, 16 * MiB);
-    expect(stack.partPuts.map((put) => put.headers)).toEqual([
-      { 'Content-Type': 'text/plain' },
-      { 'Content-Type': 'text/plain', 'Content-MD5': checksum },
-    ]);
+    const signed = { 'Content-Type': 'text/plain', 'If-None-Match': '*', 'Content-MD5': checksum };
+    // Refused altered (BadDigest), then stored.
+    expect(stack.partPuts.map((put) => put.headers)).toEqual([signed, signed]);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
+  it('finds a single PUT stored when its answer was lost, and finishes', async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    const file = makeFile(1000);
+    stack.failPart(1, 'lost');
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
+
+    // The second PUT met the stored object (412); upload-status told it was this part.
+    expect(stack.putsOf(1)).toHaveLength(2);
+    expect(stack.callsTo('upload-status/')).toHaveLength(1);
+    expect(stack.callsTo('upload-finalize/')).toHaveLength(1);
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 
@@ -248,7 +261,7 @@ describe('checksums signed, where the server requires them', () => {
     });
     expect(stack.callsTo('upload-parts/')).toHaveLength(0);
     expect(stack.partPuts.map((put) => put.headers)).toEqual([
-      { 'Content-Type': 'text/plain', 'Content-MD5': checksum },
+      { 'Content-Type': 'text/plain', 'If-None-Match': '*', 'Content-MD5': checksum },
     ]);
   });
 

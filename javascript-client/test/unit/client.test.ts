@@ -83,7 +83,13 @@ describe('S3FileFieldClient', () => {
             .digest('base64'),
         },
       ]);
-      expect(loopback.stack.putsOf(1)[1]?.headers).toEqual({ 'Content-Type': 'text/plain' });
+      expect(loopback.stack.putsOf(1)[1]?.headers).toEqual({
+        'Content-Type': 'text/plain',
+        'If-None-Match': '*',
+        'Content-MD5': createHash('md5')
+          .update((await fileBytes(makeFile(5, 'small.txt'))).subarray(0))
+          .digest('base64'),
+      });
       expect(events.at(-1)).toMatchObject({ state: 'done', uploaded: 250_001 });
     } finally {
       vi.unstubAllGlobals();

@@ -41,7 +41,7 @@ describe('file sizes', () => {
     const stack = new FakeStack();
     await clientFor(stack).uploadFile(makeFile(5), knownFieldId, { contentType: 'image/png' });
     expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({ file_size: 5, content_type: 'image/png' });
-    expect(stack.partPuts[0]?.headers).toEqual({ 'Content-Type': 'image/png' });
+    expect(stack.partPuts[0]?.headers).toMatchObject({ 'Content-Type': 'image/png', 'If-None-Match': '*' });
   });
 
   it('signs the parts beyond the first batch through upload-parts/, at most 100 per call, each once', async () => {

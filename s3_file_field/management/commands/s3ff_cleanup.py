@@ -54,7 +54,8 @@ def _count(number: int, noun: str) -> str:
 class Command(BaseCommand):
     help = (
         "Abort unfinished multipart uploads and find objects that no model row references "
-        "(abandoned forms), where S3FileFields write. Lists them (a dry run) unless --delete."
+        "(abandoned forms), under the <uuid4>/<file name> keys of S3FileFields with the default "
+        "upload_to. Lists them (a dry run) unless --delete."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -141,8 +142,8 @@ class Command(BaseCommand):
     ) -> None:
         self.stdout.write(f"{plan.group.label}, for {plan.group.field_ids}:")
         for field_id, reason in plan.skipped:
-            self.stdout.write(f"  Skipped {field_id}: {reason}.")
-        if not plan.spaces:
+            self.stdout.write(f"  {field_id} not cleaned: {reason}.")
+        if not plan.cleaned:
             return
         verb_abort, verb_delete = ("abort", "delete") if delete else ("would abort", "would delete")
         self.stdout.write(
@@ -153,6 +154,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"    {verb_abort}  {upload.name}  started {_when(upload.initiated)}  {_size(size)}"
             )
+        if plan.unmapped is not None:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  Objects older than {format_age(object_age)}: none is removed, because "
+                    f"{plan.unmapped}: what it refers to cannot be told."
+                )
+            )
+            return
         self.stdout.write(
             f"  Objects older than {format_age(object_age)} that no row references: "
             f"{len(plan.objects)}"
