@@ -21,6 +21,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["S3FF_TEST_S3_ENDPOINT_URL"] = server.endpoint_url
     os.environ["S3FF_TEST_S3_BUCKET"] = BUCKETS[0]
     os.environ["S3FF_TEST_MINIO_BUCKET"] = BUCKETS[1]
+    os.environ["S3FF_TEST_ANONYMOUS_MULTIPART_RATE"] = ""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "test_app.settings")
     # pytest-django's own pytest_configure (trylast) sets Django up once settings are loaded.
     from django.conf import settings

@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "S3FF_CORS_ORIGINS": None,
     # Whether the system checks reach the store (credentials, bucket, multipart right, CORS).
     "S3FF_CHECK_STORAGE": True,
+    # Multipart uploads an anonymous client (by IP address) may start, as DRF's rate
+    # ("60/hour"): each is held by the store until finished or aborted, bytes or not. None: no
+    # bound (for an API that anonymous clients cannot reach anyway).
+    "S3FF_ANONYMOUS_MULTIPART_RATE": "60/hour",
     # Whether every part must carry a Content-MD5 that the store checks (prepare's
     # `checksum: "md5"`); off, clients that send none (curl, 1.x-style) still upload.
     "S3FF_REQUIRE_CHECKSUMS": False,
@@ -63,6 +67,7 @@ class Settings:
     upload_signature_max_age: int
     field_value_max_age: int
     require_checksums: bool
+    anonymous_multipart_rate: str | None
 
 
 def get_settings() -> Settings:
@@ -76,6 +81,7 @@ def get_settings() -> Settings:
         upload_signature_max_age=int(values["S3FF_UPLOAD_SIGNATURE_MAX_AGE"]),
         field_value_max_age=int(values["S3FF_FIELD_VALUE_MAX_AGE"]),
         require_checksums=bool(values["S3FF_REQUIRE_CHECKSUMS"]),
+        anonymous_multipart_rate=values["S3FF_ANONYMOUS_MULTIPART_RATE"],
     )
 
 
@@ -142,6 +148,15 @@ def _origins_problem(name: str, value: Any) -> str | None:
     return None
 
 
+def _rate_problem(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    count, _, period = value.partition("/") if isinstance(value, str) else ("", "", "")
+    if not count.isdigit() or period[:1] not in ("s", "m", "h", "d"):
+        return f"{name} must be None or a rate like '60/hour', not {value!r}."
+    return None
+
+
 def _bool_problem(name: str, value: Any) -> str | None:
     return None if isinstance(value, bool) else f"{name} must be True or False, not {value!r}."
 
@@ -187,6 +202,10 @@ _VALIDATORS: dict[str, tuple[Callable[[str, Any], str | None], str]] = {
     "S3FF_CORS_ORIGINS": (
         _origins_problem,
         "None, or a list like ['https://example.com', 'http://localhost:8000'].",
+    ),
+    "S3FF_ANONYMOUS_MULTIPART_RATE": (
+        _rate_problem,
+        "None, or uploads per second, minute, hour or day, e.g. '60/hour'.",
     ),
     "S3FF_CHECK_STORAGE": (_bool_problem, "True or False."),
     "S3FF_REQUIRE_CHECKSUMS": (_bool_problem, "True or False."),

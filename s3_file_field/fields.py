@@ -16,7 +16,10 @@ from .backends.base import UploadBackend
 from .filenames import UploadToNeedsInstance, accept_error, parse_accept
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from django import forms
+    from rest_framework.permissions import BasePermission
 
 DEFAULT_MAX_LENGTH = 2000
 
@@ -35,12 +38,15 @@ class S3FileField(FileField):
         *args: Any,
         max_size: int | None = None,
         accept: str | None = None,
+        upload_permission_classes: Sequence[type[BasePermission] | str] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("max_length", DEFAULT_MAX_LENGTH)
         kwargs.setdefault("upload_to", self.uuid_prefix_filename)
         self.max_size = max_size
         self.accept = accept
+        # Kept as given (classes or dotted paths): the upload API imports them when asked.
+        self.upload_permission_classes = upload_permission_classes
         super().__init__(*args, **kwargs)
 
     @staticmethod
@@ -96,6 +102,8 @@ class S3FileField(FileField):
             kwargs["max_size"] = self.max_size
         if self.accept is not None:
             kwargs["accept"] = self.accept
+        if self.upload_permission_classes is not None:
+            kwargs["upload_permission_classes"] = list(self.upload_permission_classes)
         return name, path, args, kwargs
 
     def formfield(self, **kwargs: Any) -> forms.Field | None:

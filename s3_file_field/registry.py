@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -41,14 +41,19 @@ def iter_fields() -> Iterator[S3FileField]:
                 yield field
 
 
-def is_attached(field_id: str, name: str) -> bool:
-    """Whether a row already references `name` in this field.
+def is_attached(field_id: str, name: str, except_pk: Any = None) -> bool:
+    """Whether a row other than the one whose primary key is `except_pk` references `name` in
+    this field.
 
     A field value is a one-time ticket: replaying it (into another record, or a second time
     after a double submit) would make two rows share one object, and deleting one would
-    orphan the other.
+    orphan the other. The base manager sees every row, those a default manager hides
+    (soft-deleted ones) too, as the cleanup does.
     """
     field = get_field(field_id)
     if field is None:
         return False
-    return bool(field.model._default_manager.filter(**{field.attname: name}).exists())
+    rows = field.model._base_manager.filter(**{field.attname: name})
+    if except_pk is not None:
+        rows = rows.exclude(pk=except_pk)
+    return bool(rows.exists())

@@ -50,7 +50,9 @@ class S3FileSerializerField(serializers.FileField):
             value = read_field_value(data, self.field_id)
         except InvalidSignedValue as error:
             self.fail("invalid_upload", reason=str(error))
-        if is_attached(self.field_id, value.name):
+        # The record being updated may hold it already: a retried PUT of the same record.
+        instance = getattr(self.parent, "instance", None)
+        if is_attached(self.field_id, value.name, getattr(instance, "pk", None)):
             self.fail("already_attached")
         if self.max_length is not None and len(value.name) > self.max_length:
             self.fail("max_length", max_length=self.max_length, length=len(value.name))

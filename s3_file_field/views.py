@@ -15,11 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.settings import perform_import
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from . import uploads
 from .backends.base import StorageError, StorageUnavailable
-from .conf import api_setting
+from .conf import api_setting, get_settings
+from .fields import S3FileField
 from .serializers import (
     FinalizeSerializer,
     PartsSerializer,
@@ -100,6 +102,22 @@ class StoreRefused(exceptions.APIException):
     default_code = "store_refused"
 
 
+class AnonymousMultipartThrottle(SimpleRateThrottle):
+    """Bounds the multipart uploads each anonymous client (by IP address) starts: the store
+    holds each one, and bills its parts, until it is finished or aborted."""
+
+    scope = "s3ff_anonymous_multipart"
+
+    def __init__(self, rate: str) -> None:
+        self.rate = rate
+        self.num_requests, self.duration = self.parse_rate(rate)
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class UploadAPIView(APIView):
     parser_classes = [BoundedJSONParser]
     max_request_body = MAX_SMALL_BODY
@@ -122,6 +140,18 @@ class UploadAPIView(APIView):
 
     def get_throttles(self) -> list[Any]:
         return [c() for c in self._classes("S3FF_THROTTLE_CLASSES", self.throttle_classes)]
+
+    def check_field_permissions(self, request: Request, field: S3FileField) -> None:
+        """The field's own `upload_permission_classes`, asked after the API-wide ones: an
+        admin-only field stays admin-only however open the API is."""
+        classes = perform_import(field.upload_permission_classes, "upload_permission_classes")
+        for permission in [c() for c in classes or []]:
+            if not permission.has_permission(request, self):
+                self.permission_denied(
+                    request,
+                    message=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
 
     def validated(self, request: Request) -> dict[str, Any]:
         serializer = self.serializer_class(data=request.data)
@@ -156,6 +186,12 @@ class PrepareView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
+        self.check_field_permissions(request, data["field_id"])
+        rate = get_settings().anonymous_multipart_rate
+        if rate is not None and uploads.plan_part_size(data["file_size"])[1]:
+            throttle = AnonymousMultipartThrottle(rate)
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait() or 1.0)
         return Response(
             uploads.prepare(
                 data["field_id"],
@@ -175,6 +211,7 @@ class PartsView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
+        self.check_field_permissions(request, data["field"])
         parts = uploads.presign_parts(
             data["field"],
             data["upload_signature"],
@@ -198,6 +235,8 @@ class FinalizeView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
+        # The value binds the file to the field: whoever lost the right since prepare is refused.
+        self.check_field_permissions(request, data["field"])
         return Response(
             uploads.finalize(data["field"], data["upload_signature"], data["receipts"], request)
         )

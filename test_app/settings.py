@@ -102,6 +102,12 @@ REST_FRAMEWORK = {
 if "S3FF_TEST_CORS_ORIGINS" in os.environ:
     S3FF_CORS_ORIGINS = os.environ["S3FF_TEST_CORS_ORIGINS"].split(",")
 
+# The test session turns the bound off (its tests start hundreds of anonymous multipart
+# uploads); tests/test_anonymous_multipart_rate.py turns it on.
+S3FF_ANONYMOUS_MULTIPART_RATE = (
+    os.environ.get("S3FF_TEST_ANONYMOUS_MULTIPART_RATE", "60/hour") or None
+)
+
 # The load tests run this project under gunicorn with smaller parts, to have more of them.
 if "S3FF_PART_SIZE" in os.environ:
     S3FF_PART_SIZE = int(os.environ["S3FF_PART_SIZE"])

@@ -122,3 +122,33 @@ def test_object_keys_are_not_guessable(api_client):
     # Version-4 UUIDs: 122 random bits from the OS's generator, no clock, no counter.
     assert {prefix.version for prefix in prefixes} == {4}
     assert all(re.fullmatch(r"[0-9a-f-]{36}/same\.txt", key) for key in keys)
+
+
+def test_a_retried_put_of_the_record_holding_the_value_is_accepted(api_client, upload):
+    value = upload(api_client, FIELD, b"mine").finalize.json()["field_value"]
+    created = api_client.post("/api/resources/", {"blob": value}, format="json")
+    assert created.status_code == 201
+    # The client's answer was lost; it sends the same record again.
+    url = f"/api/resources/{created.json()['id']}/"
+    again = api_client.put(url, {"blob": value}, format="json")
+    assert again.status_code == 200, again.json()
+    assert Resource.objects.count() == 1
+
+
+def test_a_row_the_default_manager_hides_still_holds_its_value(api_client, upload, monkeypatch):
+    """A soft-deleted row (hidden by the default manager) keeps its object: no replay."""
+    from django.db import models
+
+    value = upload(api_client, FIELD, b"mine").finalize.json()["field_value"]
+    assert api_client.post("/api/resources/", {"blob": value}, format="json").status_code == 201
+
+    class HidingEverything(models.Manager):
+        def get_queryset(self):
+            return super().get_queryset().none()
+
+    hiding: models.Manager = HidingEverything()
+    hiding.model = Resource
+    monkeypatch.setattr(Resource._meta, "default_manager", hiding)
+    replay = api_client.post("/api/resources/", {"blob": value}, format="json")
+    assert replay.status_code == 400
+    assert "already attached" in replay.json()["blob"][0]
