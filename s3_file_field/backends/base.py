@@ -177,15 +177,16 @@ class InvalidParts(StorageError):
 
 _Backend = TypeVar("_Backend", bound="UploadBackend")
 
+# Signed into every single PUT, and sent with every multipart completion where the backend can:
+# the store writes only where no object is, so no URL (not even a fresh one from upload-parts/)
+# can rewrite a file after finalize.
+CONDITIONAL_PUT_HEADERS = {"If-None-Match": "*"}
+
 # A backend's own store calls (the upload API's, the commands') give up connecting after
 # STORE_CONNECT_TIMEOUT seconds and make at most STORE_ATTEMPTS attempts: a store that is down
 # (refusing connections, or on a host that drops them) costs an API request at most
 # STORE_CONNECT_TIMEOUT * STORE_ATTEMPTS seconds (4 s) before its 503. Reading the answer keeps
 # the storage's own timeout: completing a large multipart upload may take minutes.
-# Signed into every single PUT: the store refuses it once an object is at the key, so a URL
-# (or a fresh one from upload-parts/) cannot rewrite a file after finalize.
-CONDITIONAL_PUT_HEADERS = {"If-None-Match": "*"}
-
 STORE_CONNECT_TIMEOUT = 2.0
 STORE_ATTEMPTS = 2
 

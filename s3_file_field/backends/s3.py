@@ -185,8 +185,7 @@ class S3Backend(UploadBackend):
                 MultipartUpload={
                     "Parts": [{"PartNumber": p.part_number, "ETag": p.etag} for p in parts]
                 },
-                # Never over an object already at the key.
-                IfNoneMatch="*",
+                IfNoneMatch=CONDITIONAL_PUT_HEADERS["If-None-Match"],
             )
 
     def abort_multipart_upload(self, name: str, upload_id: str) -> None:
