@@ -30,8 +30,9 @@ from .backends.base import (
     StorageError,
     StorageUnavailable,
     UploadBackend,
+    single_put_headers,
 )
-from .conf import DEFAULTS, setting_problems, unknown_settings
+from .conf import DEFAULTS, get_settings, setting_problems, unknown_settings
 from .fields import S3FileField
 from .filenames import UploadToNeedsInstance
 from .registry import iter_fields
@@ -45,10 +46,11 @@ STORE_CHECK_DEADLINE = 4.0
 # without touching the bucket's other rules.
 CORS_RULE_ID = "s3-file-field"
 # What the widget and the TypeScript client send with a part's PUT beyond the headers browsers
-# allow anyway: the signed type of a single PUT and its If-None-Match (it writes only where no
-# object is), and the Content-MD5 of a part signed for it (where the server requires checksums,
-# the store's ETags are not MD5s, or a part is sent again after arriving altered).
-CORS_REQUEST_HEADERS = ("Content-Type", "Content-MD5", "If-None-Match")
+# allow anyway: a single PUT's signed headers (its type and disposition, its If-None-Match, and
+# the stored headers it must send empty), and the Content-MD5 of a part signed for it (where the
+# server requires checksums, the store's ETags are not MD5s, or a part is sent again after
+# arriving altered).
+CORS_REQUEST_HEADERS = (*single_put_headers("application/octet-stream"), "Content-MD5")
 CORS_REQUEST_HEADERS_TEXT = (
     ", ".join(CORS_REQUEST_HEADERS[:-1]) + f" and {CORS_REQUEST_HEADERS[-1]} headers"
 )
@@ -66,6 +68,7 @@ def register() -> None:
     checks.register(check_project, TAG)
     checks.register(check_static, TAG)
     checks.register(check_upload_to, TAG)
+    checks.register(check_middleware, TAG)
     checks.register(check_signing, TAG)
     checks.register(check_store, TAG)
     checks.register(check_deploy, TAG, deploy=True)
@@ -369,6 +372,27 @@ def check_upload_to(
                     )
                 )
     return messages
+
+
+UPLOADER_MIDDLEWARE = "s3_file_field.middleware.S3FileFieldMiddleware"
+
+
+def check_middleware(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    if not get_settings().values_bound_to_uploader or not storage_groups(app_configs):
+        return []
+    if UPLOADER_MIDDLEWARE in settings.MIDDLEWARE:
+        return []
+    return [
+        checks.Warning(
+            "Forms cannot tell who submits them: an upload made by a signed-in user is refused "
+            "by every form (S3FF_VALUES_BOUND_TO_UPLOADER accepts it only from that user).",
+            hint=f"Add '{UPLOADER_MIDDLEWARE}' to MIDDLEWARE, or set "
+            "S3FF_VALUES_BOUND_TO_UPLOADER = False to accept any user's upload.",
+            id="s3_file_field.W019",
+        )
+    ]
 
 
 def check_signing(

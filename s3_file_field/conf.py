@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # Whether every part must carry a Content-MD5 that the store checks (prepare's
     # `checksum: "md5"`); off, clients that send none (curl, 1.x-style) still upload.
     "S3FF_REQUIRE_CHECKSUMS": False,
+    # Whether an upload made by a signed-in user is accepted only from that user (its signature
+    # and its field value); forms need `S3FileFieldMiddleware` to know who submits them.
+    "S3FF_VALUES_BOUND_TO_UPLOADER": True,
 }
 
 
@@ -68,6 +71,7 @@ class Settings:
     field_value_max_age: int
     require_checksums: bool
     anonymous_multipart_rate: str | None
+    values_bound_to_uploader: bool
 
 
 def get_settings() -> Settings:
@@ -82,6 +86,7 @@ def get_settings() -> Settings:
         field_value_max_age=int(values["S3FF_FIELD_VALUE_MAX_AGE"]),
         require_checksums=bool(values["S3FF_REQUIRE_CHECKSUMS"]),
         anonymous_multipart_rate=values["S3FF_ANONYMOUS_MULTIPART_RATE"],
+        values_bound_to_uploader=bool(values["S3FF_VALUES_BOUND_TO_UPLOADER"]),
     )
 
 
@@ -209,6 +214,7 @@ _VALIDATORS: dict[str, tuple[Callable[[str, Any], str | None], str]] = {
     ),
     "S3FF_CHECK_STORAGE": (_bool_problem, "True or False."),
     "S3FF_REQUIRE_CHECKSUMS": (_bool_problem, "True or False."),
+    "S3FF_VALUES_BOUND_TO_UPLOADER": (_bool_problem, "True or False."),
 }
 
 

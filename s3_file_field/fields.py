@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from django.core import checks
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import models
 from django.db.models.fields.files import FieldFile, FileField
 
+from .attach import ALREADY_ATTACHED, AttachableName, claim, held_elsewhere
 from .backends import get_backend
 from .backends.base import UploadBackend
 from .filenames import UploadToNeedsInstance, accept_error, parse_accept
@@ -125,6 +126,22 @@ class S3FileField(FileField):
         if isinstance(data, S3PlaceholderFile):
             data = data.name
         super().save_form_data(instance, data)
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        name = getattr(value, "name", None)
+        pk = getattr(model_instance, "pk", None)
+        if isinstance(name, AttachableName) and held_elsewhere(self, name, pk):
+            raise ValidationError(ALREADY_ATTACHED, code="already_attached")
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        file = super().pre_save(model_instance, add)
+        if isinstance(file.name, AttachableName):
+            # Validation found it free; the claim is what keeps a concurrent save from taking
+            # it too.
+            claim(self, model_instance, file.name)
+            file.name = str(file.name)
+        return file
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         return [*super().check(**kwargs), *self._check_options(), *self._check_storage()]

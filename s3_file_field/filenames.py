@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import posixpath
 import re
 import unicodedata
@@ -123,21 +124,130 @@ def accept_error(accept: str | None) -> str | None:
     return None
 
 
-def is_accepted(accept: tuple[str, ...], file_name: str, content_type: str) -> bool:
-    """Whether a file of this name and type matches one of the `accept` entries."""
-    if not accept:
+# Types a browser renders as a document that can run script (or runs as script) when the
+# object is opened from the bucket's origin. Any `+xml` or `/xml` type is one too: an XML
+# document may hold XHTML.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/xsl",
+        "application/xslt+xml",
+        "text/javascript",
+        "application/javascript",
+        "application/x-javascript",
+        "text/ecmascript",
+        "application/ecmascript",
+        "application/x-ecmascript",
+        "text/jscript",
+        "text/livescript",
+        "multipart/x-mixed-replace",
+    }
+)
+# Types a browser may show inline from the bucket without running anything of the file's;
+# every other type is stored with `Content-Disposition: attachment` (downloaded, not opened).
+INLINE_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "video/mp4",
+        "video/webm",
+        "video/ogg",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/wav",
+        "audio/webm",
+        "audio/aac",
+        "audio/flac",
+        "application/pdf",
+        "text/plain",
+    }
+)
+# Types browsers send that Python's table does not pair with the extension (Windows takes
+# them from its registry).
+_BROWSER_TYPES = {
+    ".zip": {"application/x-zip-compressed", "application/x-zip"},
+    ".csv": {"application/vnd.ms-excel", "text/x-csv", "application/csv"},
+    ".jpg": {"image/pjpeg"},
+    ".jpeg": {"image/pjpeg"},
+    ".png": {"image/x-png"},
+    ".mp3": {"audio/mp3"},
+    ".wav": {"audio/wav", "audio/wave"},
+}
+
+
+def _extension_table() -> dict[str, set[str]]:
+    """Each extension's types, from the table built into Python (not the machine's
+    /etc/mime.types: the same rule on every machine) and browsers' habits."""
+    table: dict[str, set[str]] = {}
+    for by_type in mimetypes.MimeTypes(filenames=()).types_map_inv:
+        for kind, extensions in by_type.items():
+            for extension in extensions:
+                table.setdefault(extension, set()).add(kind)
+    for extension, kinds in _BROWSER_TYPES.items():
+        table.setdefault(extension, set()).update(kinds)
+    return table
+
+
+_EXTENSION_TYPES = _extension_table()
+
+
+def essence(content_type: str) -> str:
+    """The MIME type without its parameters, in lower case ("text/plain; charset=x" gives
+    "text/plain")."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def is_active_type(content_type: str) -> bool:
+    """Whether a browser could run script from an object served with this type."""
+    kind = essence(content_type)
+    return kind in ACTIVE_TYPES or kind.endswith(("+xml", "/xml"))
+
+
+def content_disposition(content_type: str) -> str:
+    """The `Content-Disposition` an object of this type is stored with: `inline` only for types
+    known to be safe to show; anything else is downloaded when opened from the bucket."""
+    return "inline" if essence(content_type) in INLINE_TYPES else "attachment"
+
+
+def _fits_extension(kind: str, extension: str) -> bool:
+    """Whether a file named `*<extension>` may declare type `kind`: a type the extension is
+    known to have; any type that cannot run script if the extension is unknown; or none
+    (application/octet-stream: browsers declare nothing for types they do not know)."""
+    if kind == DEFAULT_CONTENT_TYPE:
         return True
-    essence = content_type.split(";", 1)[0].strip().lower()
+    known = _EXTENSION_TYPES.get(extension)
+    return kind in known if known else not is_active_type(kind)
+
+
+def is_accepted(accept: tuple[str, ...], file_name: str, content_type: str) -> bool:
+    """Whether a file of this name and declared type may be uploaded under `accept`.
+
+    A MIME entry ("image/png", "image/*", "*/*") matches the declared type. An extension entry
+    (".pdf") matches the name, and only with a type that fits the extension. A type that can
+    run script is accepted only where an entry names it exactly (its MIME type, or an extension
+    that has it), never through a wildcard or without `accept`.
+    """
+    kind = essence(content_type)
+    active = is_active_type(kind)
+    if not accept:
+        return not active
     lower_name = file_name.lower()
     for entry in accept:
         if entry.startswith("."):
-            if lower_name.endswith(entry):
+            if lower_name.endswith(entry) and _fits_extension(kind, entry):
                 return True
-        elif entry == "*/*":
+        elif entry == kind:
             return True
-        elif entry.endswith("/*"):
-            if essence.startswith(entry[:-1]):
-                return True
-        elif essence == entry:
+        elif active:
+            continue
+        elif entry == "*/*" or (entry.endswith("/*") and kind.startswith(entry[:-1])):
             return True
     return False

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from .attach import AttachableName, uploader_refusal
 from .filenames import is_accepted, parse_accept
-from .registry import is_attached
+from .middleware import current_request
 from .values import InvalidSignedValue, read_field_value
 from .widgets import AdminS3FileInput, S3FileInput, S3PlaceholderFile, SubmittedFieldValue
 
@@ -23,9 +24,6 @@ class S3FormFileField(forms.FileField):
         "invalid_upload": _("%(reason)s"),
         "too_large": _("The file is too large (%(size)s); the limit is %(max_size)s."),
         "not_accepted": _("Files of this type are not accepted here (allowed: %(accept)s)."),
-        "already_attached": _(
-            "This upload is already attached to a record; upload the file again."
-        ),
     }
 
     def __init__(
@@ -68,11 +66,16 @@ class S3FormFileField(forms.FileField):
                     code="invalid_upload",
                     params={"reason": str(error)},
                 ) from None
-            if is_attached(self.model_field_id, value.name):
+            refusal = uploader_refusal(value.uploader, current_request())
+            if refusal:
                 raise ValidationError(
-                    self.error_messages["already_attached"], code="already_attached"
+                    self.error_messages["invalid_upload"],
+                    code="invalid_upload",
+                    params={"reason": refusal},
                 )
-            data = S3PlaceholderFile(value.name, value.size)
+            # Whether another record holds it is the model field's to say (`validate`): it
+            # knows which record is being saved.
+            data = S3PlaceholderFile(AttachableName(value.name), value.size)
         result = super().to_python(data)
         if isinstance(data, UploadedFile):
             self._check_limits(data)

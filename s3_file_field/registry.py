@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -39,21 +39,3 @@ def iter_fields() -> Iterator[S3FileField]:
         for field in model._meta.get_fields():
             if isinstance(field, S3FileField) and field.model is model:
                 yield field
-
-
-def is_attached(field_id: str, name: str, except_pk: Any = None) -> bool:
-    """Whether a row other than the one whose primary key is `except_pk` references `name` in
-    this field.
-
-    A field value is a one-time ticket: replaying it (into another record, or a second time
-    after a double submit) would make two rows share one object, and deleting one would
-    orphan the other. The base manager sees every row, those a default manager hides
-    (soft-deleted ones) too, as the cleanup does.
-    """
-    field = get_field(field_id)
-    if field is None:
-        return False
-    rows = field.model._base_manager.filter(**{field.attname: name})
-    if except_pk is not None:
-        rows = rows.exclude(pk=except_pk)
-    return bool(rows.exists())

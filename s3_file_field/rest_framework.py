@@ -7,7 +7,9 @@ from typing import Any
 from django.core.files import File
 from rest_framework import serializers
 
-from .registry import is_attached
+from .attach import ALREADY_ATTACHED, AttachableName, held_elsewhere, uploader_refusal
+from .middleware import current_request
+from .registry import get_field
 from .values import InvalidSignedValue, read_field_value
 
 
@@ -24,7 +26,8 @@ class S3FileSerializerField(serializers.FileField):
             "API and send the `field_value` that upload-finalize/ returns."
         ),
         "invalid_upload": "{reason}",
-        "already_attached": ("This upload is already attached to a record; upload the file again."),
+        "already_attached": ALREADY_ATTACHED,
+        "other_uploader": "{reason}",
         "no_field_id": (
             "This serializer field does not know its model field: pass field_id="
             "'app_label.ModelName.field_name'."
@@ -50,14 +53,18 @@ class S3FileSerializerField(serializers.FileField):
             value = read_field_value(data, self.field_id)
         except InvalidSignedValue as error:
             self.fail("invalid_upload", reason=str(error))
+        refusal = uploader_refusal(value.uploader, self.context.get("request", current_request()))
+        if refusal:
+            self.fail("other_uploader", reason=refusal)
         # The record being updated may hold it already: a retried PUT of the same record.
         instance = getattr(self.parent, "instance", None)
-        if is_attached(self.field_id, value.name, getattr(instance, "pk", None)):
+        field = get_field(self.field_id)
+        if field is not None and held_elsewhere(field, value.name, getattr(instance, "pk", None)):
             self.fail("already_attached")
         if self.max_length is not None and len(value.name) > self.max_length:
             self.fail("max_length", max_length=self.max_length, length=len(value.name))
-        # A string assigned to a FileField is taken as already stored.
-        return value.name
+        # A string assigned to a FileField is taken as already stored; saving claims it.
+        return AttachableName(value.name)
 
 
 def _model_field_id(serializer: Any, source: str) -> str | None:

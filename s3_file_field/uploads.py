@@ -7,16 +7,21 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from .attach import uploader_of
 from .backends.base import (
-    CONDITIONAL_PUT_HEADERS,
+    UNSET_PUT_HEADERS,
     InvalidParts,
     ObjectExists,
     PartReceipt,
+    StoredPart,
     UploadBackend,
     UploadNotFound,
+    object_headers,
+    single_put_headers,
 )
 from .conf import S3_MAX_PART_COUNT, S3_MAX_PART_SIZE, MiB, get_settings
 from .fields import S3FileField
+from .filenames import is_active_type
 from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
 from .values import UploadTicket, sign_field_value, sign_upload_ticket
 
@@ -128,6 +133,7 @@ def prepare(
         upload_id=upload_id,
         part_size=part_size,
         checksum=checksum,
+        uploader=uploader_of(request),
     )
     batch = get_settings().part_url_batch
     if checksum is None:
@@ -144,9 +150,7 @@ def prepare(
         "part_count": ticket.part_count,
         "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch, md5s)],
         # A single PUT signs its Content-Type, so the client must send exactly this one.
-        "part_headers": {}
-        if multipart
-        else {"Content-Type": content_type, **CONDITIONAL_PUT_HEADERS},
+        "part_headers": {} if multipart else single_put_headers(content_type),
         "checksum": checksum,
     }
 
@@ -189,6 +193,22 @@ def _explain_refusal(
         if part.size != ticket.part_size_of(receipt.part_number):
             return f"Part {receipt.part_number} has the wrong size ({part.size} bytes)."
     return str(error)
+
+
+def _served_problem(ticket: UploadTicket, stored: StoredPart) -> str | None:
+    """How the store would serve the object other than as signed, or None. Signed headers
+    hold it to that on stores that check them all; this holds it on the others (SeaweedFS
+    stores a type it detects from the bytes in place of `application/octet-stream`)."""
+    disposition = object_headers(ticket.content_type)["Content-Disposition"]
+    if stored.headers.get("content-disposition") != disposition:
+        return f"without `Content-Disposition: {disposition}`"
+    added = [name for name in UNSET_PUT_HEADERS if stored.headers.get(name.lower())]
+    if added:
+        return f"with headers the server did not choose ({', '.join(added)})"
+    served_type = stored.headers.get("content-type", "")
+    if is_active_type(served_type) and not is_active_type(ticket.content_type):
+        return f"as {served_type!r}, a type that can run script, not {ticket.content_type!r}"
+    return None
 
 
 def finalize(
@@ -239,9 +259,13 @@ def finalize(
             f"The stored file has {stored.size} bytes, not the {ticket.file_size} declared; "
             "it was removed."
         )
+    served_wrong = _served_problem(ticket, stored)
+    if served_wrong:
+        backend.delete_object(ticket.name)
+        raise fail(f"The store keeps the file {served_wrong}; it was removed.")
     s3_file_field_upload_finalize.send(**signal_args, status="completed", reason="")
     return {
-        "field_value": sign_field_value(field.id, ticket.name, stored.size),
+        "field_value": sign_field_value(field.id, ticket.name, stored.size, ticket.uploader),
         "object_key": backend.bucket_key(ticket.name),
         "file_size": stored.size,
     }

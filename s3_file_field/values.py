@@ -37,6 +37,8 @@ class UploadTicket:
     part_size: int
     # "md5": every part URL is signed for a Content-MD5 the client gives (the store checks it).
     checksum: str | None = None
+    # The signed-in user who prepared it (`attach.uploader_of`); None if anonymous.
+    uploader: str | None = None
 
     @property
     def is_multipart(self) -> bool:
@@ -63,6 +65,8 @@ class FieldValue:
     field_id: str
     name: str
     size: int
+    # The signed-in user who uploaded it; None if anonymous or made by the test fixtures.
+    uploader: str | None = None
 
 
 def _load(value: Any, salt: str, max_age: int, what: str) -> dict[str, Any]:
@@ -93,6 +97,7 @@ def sign_upload_ticket(ticket: UploadTicket) -> str:
             "u": ticket.upload_id,
             "p": ticket.part_size,
             "c": ticket.checksum,
+            "o": ticket.uploader,
         },
         salt=UPLOAD_SIGNATURE_SALT,
         compress=True,
@@ -116,14 +121,15 @@ def read_upload_ticket(signature: Any) -> UploadTicket:
             upload_id=None if payload["u"] is None else str(payload["u"]),
             part_size=int(payload["p"]),
             checksum=None if payload.get("c") is None else str(payload["c"]),
+            uploader=None if payload.get("o") is None else str(payload["o"]),
         )
     except (KeyError, TypeError, ValueError):
         raise InvalidSignedValue("The upload signature is not valid.") from None
 
 
-def sign_field_value(field_id: str, name: str, size: int) -> str:
+def sign_field_value(field_id: str, name: str, size: int, uploader: str | None = None) -> str:
     return signing.dumps(
-        {"f": field_id, "k": name, "s": size}, salt=FIELD_VALUE_SALT, compress=True
+        {"f": field_id, "k": name, "s": size, "o": uploader}, salt=FIELD_VALUE_SALT, compress=True
     )
 
 
@@ -134,7 +140,10 @@ def read_field_value(value: Any, field_id: str) -> FieldValue:
     )
     try:
         result = FieldValue(
-            field_id=str(payload["f"]), name=str(payload["k"]), size=int(payload["s"])
+            field_id=str(payload["f"]),
+            name=str(payload["k"]),
+            size=int(payload["s"]),
+            uploader=None if payload.get("o") is None else str(payload["o"]),
         )
     except (KeyError, TypeError, ValueError):
         raise InvalidSignedValue("The uploaded file value is not valid.") from None

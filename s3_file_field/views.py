@@ -19,6 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from . import uploads
+from .attach import uploader_refusal
 from .backends.base import StorageError, StorageUnavailable
 from .conf import api_setting, get_settings
 from .fields import S3FileField
@@ -28,6 +29,7 @@ from .serializers import (
     PrepareSerializer,
     SignedUploadSerializer,
 )
+from .values import UploadTicket
 
 logger = logging.getLogger("s3_file_field")
 
@@ -42,6 +44,7 @@ MAX_SMALL_BODY = 64 * 1024
 MAX_REQUEST_VALUES = 25_000
 # An object holding lists of objects holding scalars: the deepest body the protocol needs.
 MAX_REQUEST_DEPTH = 3
+ANOTHER_USERS_UPLOAD = "This upload was prepared by another user."
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -156,7 +159,11 @@ class UploadAPIView(APIView):
     def validated(self, request: Request) -> dict[str, Any]:
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+        data = dict(serializer.validated_data)
+        ticket = data.get("upload_signature")
+        if isinstance(ticket, UploadTicket) and uploader_refusal(ticket.uploader, request):
+            self.permission_denied(request, message=ANOTHER_USERS_UPLOAD)
+        return data
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, StorageError):

@@ -35,9 +35,7 @@ from test_app.seaweedfs import (
 
 BUCKET = "s3ff-checks"
 ORIGIN = "https://app.example"
-GOOD_RULE = CorsRule(
-    (ORIGIN,), ("PUT",), ("Content-Type", "Content-MD5", "If-None-Match"), ("ETag",)
-)
+GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), checks.CORS_REQUEST_HEADERS, ("ETag",))
 
 
 def s3_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY, **options):
@@ -317,7 +315,9 @@ def test_no_cors_configuration(store, all_fields_on, make_storage):
     assert (
         '{"ID": "s3-file-field", "AllowedOrigins": ["https://app.example", '
         '"http://localhost:8000"], "AllowedMethods": ["PUT"], "AllowedHeaders": '
-        '["Content-Type", "Content-MD5", "If-None-Match"], "ExposeHeaders": ["ETag"], '
+        '["Content-Type", "Content-Disposition", "If-None-Match", "Cache-Control", '
+        '"Content-Encoding", "Content-Language", "Expires", "Content-MD5"], '
+        '"ExposeHeaders": ["ETag"], '
         '"MaxAgeSeconds": 3600}'
     ) in str(messages[0].hint)
 
@@ -339,13 +339,16 @@ def test_cors_rule_that_allows_content_type_only(store, all_fields_on, make_stor
         messages = checks.check_store()
     assert ids(messages) == ["s3_file_field.W013"]
     assert (
-        "send a PUT with the Content-Type, Content-MD5 and If-None-Match headers" in messages[0].msg
+        "send a PUT with the Content-Type, Content-Disposition, If-None-Match, Cache-Control, "
+        "Content-Encoding, Content-Language, Expires and Content-MD5 headers" in messages[0].msg
     )
 
 
-def test_cors_rule_without_if_none_match(store, all_fields_on, make_storage, cors):
-    """A single PUT carries If-None-Match: a rule of the headers before it blocks them."""
-    cors(CorsRule((ORIGIN,), ("PUT",), ("Content-Type", "Content-MD5"), ("ETag",)))
+@pytest.mark.parametrize("header", ["If-None-Match", "Content-Disposition", "Expires"])
+def test_cors_rule_without_a_signed_header(header, store, all_fields_on, make_storage, cors):
+    """A single PUT carries every header it is signed for: a rule without one blocks it."""
+    allowed = tuple(name for name in checks.CORS_REQUEST_HEADERS if name != header)
+    cors(CorsRule((ORIGIN,), ("PUT",), allowed, ("ETag",)))
     all_fields_on(make_storage(store.endpoint_url))
     with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
         messages = checks.check_store()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from django.core.files.storage import Storage
 
 from ..conf import S3_MAX_OBJECT_SIZE
+from ..filenames import content_disposition
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class StoredPart:
     part_number: int
     size: int
     etag: str
+    # What the store serves a whole object with, by lower-case header name (`stat_object`).
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,27 @@ _Backend = TypeVar("_Backend", bound="UploadBackend")
 # the store writes only where no object is, so no URL (not even a fresh one from upload-parts/)
 # can rewrite a file after finalize.
 CONDITIONAL_PUT_HEADERS = {"If-None-Match": "*"}
+# Headers the store would keep from a single PUT's request and serve with the object: signed
+# empty, so that a client can set none of them (the store refuses a request whose signed
+# header differs, and keeps nothing for an empty one).
+UNSET_PUT_HEADERS = {
+    "Cache-Control": "",
+    "Content-Encoding": "",
+    "Content-Language": "",
+    "Expires": "",
+}
+
+
+def object_headers(content_type: str) -> dict[str, str]:
+    """The headers an uploaded object is stored with: its type, and a disposition that makes a
+    browser download anything not known to be safe to show from the bucket's origin."""
+    return {"Content-Type": content_type, "Content-Disposition": content_disposition(content_type)}
+
+
+def single_put_headers(content_type: str) -> dict[str, str]:
+    """Every header a single PUT is signed for and must send, exactly so."""
+    return {**object_headers(content_type), **CONDITIONAL_PUT_HEADERS, **UNSET_PUT_HEADERS}
+
 
 # A backend's own store calls (the upload API's, the commands') give up connecting after
 # STORE_CONNECT_TIMEOUT seconds and make at most STORE_ATTEMPTS attempts: a store that is down
@@ -223,13 +247,14 @@ class UploadBackend(ABC):
         expires: int,
         content_md5: str | None = None,
     ) -> str:
-        """A URL for one PUT of exactly `size` bytes with this `Content-Type` (and, given one,
-        this `Content-MD5`, which the store then checks against the bytes), that writes only
-        where no object is (CONDITIONAL_PUT_HEADERS)."""
+        """A URL for one PUT of exactly `size` bytes with `single_put_headers(content_type)`
+        (and, given one, this `Content-MD5`, which the store then checks against the bytes): it
+        writes only where no object is, and the client chooses no header the store keeps."""
 
     @abstractmethod
     def create_multipart_upload(self, name: str, content_type: str) -> str:
-        """Start a multipart upload; return its upload id."""
+        """Start a multipart upload of an object with `object_headers(content_type)`; return
+        its upload id."""
 
     @abstractmethod
     def presign_upload_part(
@@ -259,7 +284,7 @@ class UploadBackend(ABC):
 
     @abstractmethod
     def stat_object(self, name: str) -> StoredPart | None:
-        """The stored object's size and ETag (as part 1), or None if there is none."""
+        """The stored object's size, ETag and headers (as part 1), or None if there is none."""
 
     @abstractmethod
     def delete_object(self, name: str) -> None:

@@ -14,7 +14,6 @@ from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url
 from .base import (
-    CONDITIONAL_PUT_HEADERS,
     CREDENTIALS_ERROR_CODES,
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
@@ -33,7 +32,9 @@ from .base import (
     StoredPart,
     UploadBackend,
     UploadNotFound,
+    object_headers,
     quoted_etag,
+    single_put_headers,
 )
 
 try:
@@ -148,21 +149,16 @@ class MinioBackend(UploadBackend):
         expires: int,
         content_md5: str | None = None,
     ) -> str:
-        headers = {
-            "Content-Length": str(size),
-            "Content-Type": content_type,
-            **CONDITIONAL_PUT_HEADERS,
-        }
+        headers = {"Content-Length": str(size), **single_put_headers(content_type)}
         if content_md5 is not None:
             headers["Content-MD5"] = content_md5
         return self._presign(name, headers, {}, expires)
 
     def create_multipart_upload(self, name: str, content_type: str) -> str:
+        headers: dict[str, str | list[str] | tuple[str]] = {**object_headers(content_type)}
         with _translated_errors():
             return str(
-                self.client._create_multipart_upload(
-                    self.bucket, self.bucket_key(name), {"Content-Type": content_type}
-                )
+                self.client._create_multipart_upload(self.bucket, self.bucket_key(name), headers)
             )
 
     def presign_upload_part(
@@ -222,7 +218,13 @@ class MinioBackend(UploadBackend):
                 stat = self.client.stat_object(self.bucket, self.bucket_key(name))
         except _ObjectMissing:
             return None
-        return StoredPart(1, int(stat.size or 0), quoted_etag(stat.etag or ""))
+        served = stat.metadata or {}
+        return StoredPart(
+            1,
+            int(stat.size or 0),
+            quoted_etag(stat.etag or ""),
+            {name.lower(): str(value) for name, value in served.items()},
+        )
 
     def delete_object(self, name: str) -> None:
         with _translated_errors():

@@ -14,6 +14,7 @@ from .base import (
     CREDENTIALS_ERROR_CODES,
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
+    UNSET_PUT_HEADERS,
     AccessDenied,
     BucketNotFound,
     CorsRule,
@@ -29,7 +30,9 @@ from .base import (
     StoredPart,
     UploadBackend,
     UploadNotFound,
+    object_headers,
     quoted_etag,
+    single_put_headers,
 )
 
 try:
@@ -53,6 +56,23 @@ if TYPE_CHECKING:
 
 # S3 refuses a DeleteObjects request of more keys than this.
 DELETE_BATCH = 1000
+
+
+# The boto3 parameter of each header a PUT or a multipart upload is signed or started with.
+_PARAMETERS = {
+    "Content-Type": "ContentType",
+    "Content-Disposition": "ContentDisposition",
+    "If-None-Match": "IfNoneMatch",
+    "Cache-Control": "CacheControl",
+    "Content-Encoding": "ContentEncoding",
+    "Content-Language": "ContentLanguage",
+}
+
+
+def _sign_empty_expires(request: Any, **kwargs: Any) -> None:
+    """Sign a presigned PUT for an empty `Expires` too, as for UNSET_PUT_HEADERS' others."""
+    if request.context.get("is_presign_request"):
+        request.headers["Expires"] = UNSET_PUT_HEADERS["Expires"]
 
 
 class S3Backend(UploadBackend):
@@ -94,6 +114,7 @@ class S3Backend(UploadBackend):
             config=storage.client_config.merge(config),
             verify=storage.verify,
         )
+        client.meta.events.register("before-sign.s3.PutObject", _sign_empty_expires)
         return client
 
     @property
@@ -115,9 +136,11 @@ class S3Backend(UploadBackend):
             "Bucket": self.bucket,
             "Key": self.bucket_key(name),
             "ContentLength": size,
-            "ContentType": content_type,
-            "IfNoneMatch": CONDITIONAL_PUT_HEADERS["If-None-Match"],
         }
+        for header, value in single_put_headers(content_type).items():
+            # Expires is no parameter boto3 takes empty; `_sign_empty_expires` adds it.
+            if header != "Expires":
+                params[_PARAMETERS[header]] = value
         if content_md5 is not None:
             params["ContentMD5"] = content_md5
         with _translated_errors():
@@ -128,7 +151,12 @@ class S3Backend(UploadBackend):
     def create_multipart_upload(self, name: str, content_type: str) -> str:
         with _translated_errors():
             response = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.bucket_key(name), ContentType=content_type
+                Bucket=self.bucket,
+                Key=self.bucket_key(name),
+                **{
+                    _PARAMETERS[header]: value
+                    for header, value in object_headers(content_type).items()
+                },  # type: ignore[arg-type]
             )
         return response["UploadId"]
 
@@ -203,7 +231,13 @@ class S3Backend(UploadBackend):
                 head = self.client.head_object(Bucket=self.bucket, Key=self.bucket_key(name))
         except _ObjectMissing:
             return None
-        return StoredPart(1, int(head["ContentLength"]), quoted_etag(head.get("ETag", "")))
+        served = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        return StoredPart(
+            1,
+            int(head["ContentLength"]),
+            quoted_etag(head.get("ETag", "")),
+            {name.lower(): str(value) for name, value in served.items()},
+        )
 
     def delete_object(self, name: str) -> None:
         with _translated_errors():

@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
 from django.core.exceptions import SuspiciousOperation
-from django.db import models, router
+from django.db import connections, models, router
 
 from ..backends import get_backend
 from ..backends.base import PendingUpload, StoredObject, UploadBackend, UploadNotFound
 from ..checks import StorageGroup
 from ..conf import get_settings
 from ..fields import S3FileField
+from ..models import UploadClaim
 
 # The default upload_to, `<uuid4>/<file name>`: str(uuid4()) has the version digit 4 and a
 # variant digit of 8, 9, a or b; a file name never contains "/".
@@ -91,6 +92,17 @@ def safe_upload_age() -> timedelta:
     """After this, no upload signature of an unfinished multipart upload is valid any more:
     it was signed when the upload started, and nobody can finish it."""
     return timedelta(seconds=get_settings().upload_signature_max_age)
+
+
+def expired_claims() -> list[models.QuerySet[UploadClaim]]:
+    """In each database that has the table, the claims whose field values have expired: the
+    values they guard can no longer be presented, so they guard nothing."""
+    cutoff = now() - timedelta(seconds=get_settings().field_value_max_age)
+    return [
+        UploadClaim.objects.using(alias).filter(claimed_at__lt=cutoff)
+        for alias in connections
+        if router.allow_migrate_model(alias, UploadClaim)
+    ]
 
 
 def safe_object_age() -> timedelta:

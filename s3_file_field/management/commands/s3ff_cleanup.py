@@ -15,6 +15,7 @@ from .. import cleanup
 from ..cleanup import (
     GroupPlan,
     drop_referenced,
+    expired_claims,
     find_old_objects,
     find_pending_uploads,
     format_age,
@@ -55,7 +56,8 @@ class Command(BaseCommand):
     help = (
         "Abort unfinished multipart uploads and find objects that no model row references "
         "(abandoned forms), under the <uuid4>/<file name> keys of S3FileFields with the default "
-        "upload_to. Lists them (a dry run) unless --delete."
+        "upload_to, and forget the records of attached uploads whose values have expired. "
+        "Lists them (a dry run) unless --delete."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -129,9 +131,14 @@ class Command(BaseCommand):
             f"{_count(len(objects), 'unreferenced object')} "
             f"({_size(sum(stored.size for stored in objects))})"
         )
+        claims = expired_claims()
+        claim_count = sum(claim.count() for claim in claims)
+        self.stdout.write(f"Records of attached uploads whose values have expired: {claim_count}")
         if not delete:
             self.stdout.write(f"Dry run: would abort and remove {summary}. Add --delete to do it.")
             return
+        for claim in claims:
+            claim.delete()
         failures = sum(self._remove(plan) for plan in plans)
         if failures:
             raise CommandError(f"Of {summary}, {_count(failures, 'removal')} failed; see above.")
