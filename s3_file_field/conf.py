@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     # Whether an upload made by a signed-in user is accepted only from that user (its signature
     # and its field value); forms need `S3FileFieldMiddleware` to know who submits them.
     "S3FF_VALUES_BOUND_TO_UPLOADER": True,
+    # Whether a form sent without JavaScript may carry its file through Django (then under the
+    # upload API's policy and the field's limits). Off: the bytes stay out of Django.
+    "S3FF_PLAIN_UPLOADS": False,
 }
 
 
@@ -72,6 +75,7 @@ class Settings:
     require_checksums: bool
     anonymous_multipart_rate: str | None
     values_bound_to_uploader: bool
+    plain_uploads: bool
 
 
 def get_settings() -> Settings:
@@ -87,6 +91,7 @@ def get_settings() -> Settings:
         require_checksums=bool(values["S3FF_REQUIRE_CHECKSUMS"]),
         anonymous_multipart_rate=values["S3FF_ANONYMOUS_MULTIPART_RATE"],
         values_bound_to_uploader=bool(values["S3FF_VALUES_BOUND_TO_UPLOADER"]),
+        plain_uploads=bool(values["S3FF_PLAIN_UPLOADS"]),
     )
 
 
@@ -215,6 +220,7 @@ _VALIDATORS: dict[str, tuple[Callable[[str, Any], str | None], str]] = {
     "S3FF_CHECK_STORAGE": (_bool_problem, "True or False."),
     "S3FF_REQUIRE_CHECKSUMS": (_bool_problem, "True or False."),
     "S3FF_VALUES_BOUND_TO_UPLOADER": (_bool_problem, "True or False."),
+    "S3FF_PLAIN_UPLOADS": (_bool_problem, "True or False."),
 }
 
 

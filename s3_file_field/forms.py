@@ -12,15 +12,32 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .attach import AttachableName, uploader_refusal
+from .fallback import Refused, StoppedUpload, plain_uploads_allowed, store_plain_upload
 from .filenames import is_accepted, parse_accept
 from .middleware import current_request
+from .registry import get_field
 from .values import InvalidSignedValue, read_field_value
-from .widgets import AdminS3FileInput, S3FileInput, S3PlaceholderFile, SubmittedFieldValue
+from .widgets import (
+    AdminS3FileInput,
+    S3FileInput,
+    S3PlaceholderFile,
+    SubmittedFieldValue,
+    upload_api_base_url,
+)
+
+# Without S3FileFieldMiddleware a form cannot run the upload API's policy for a plain upload.
+UNKNOWN_SUBMITTER_OF_FILE = (
+    "This site cannot check who may upload here; upload the file with JavaScript on."
+)
 
 
 class S3FormFileField(forms.FileField):
     widget = S3FileInput
     default_error_messages = {
+        "needs_javascript": _(
+            "This form uploads files with JavaScript; turn it on and choose the file again."
+        ),
+        "too_large_sent": _("The file is too large; the limit is %(max_size)s."),
         "invalid_upload": _("%(reason)s"),
         "too_large": _("The file is too large (%(size)s); the limit is %(max_size)s."),
         "not_accepted": _("Files of this type are not accepted here (allowed: %(accept)s)."),
@@ -76,10 +93,45 @@ class S3FormFileField(forms.FileField):
             # Whether another record holds it is the model field's to say (`validate`): it
             # knows which record is being saved.
             data = S3PlaceholderFile(AttachableName(value.name), value.size)
-        result = super().to_python(data)
-        if isinstance(data, UploadedFile):
-            self._check_limits(data)
-        return result
+        elif isinstance(data, StoppedUpload):
+            if not plain_uploads_allowed() or self.max_size is None:
+                raise ValidationError(
+                    self.error_messages["needs_javascript"], code="needs_javascript"
+                )
+            raise ValidationError(
+                self.error_messages["too_large_sent"],
+                code="too_large",
+                params={"max_size": filesizeformat(self.max_size)},
+            )
+        elif isinstance(data, UploadedFile):
+            data = self._plain_upload(data)
+        return super().to_python(data)
+
+    def _plain_upload(self, upload: UploadedFile[Any]) -> Any:
+        """A file sent with the form (JavaScript off): refused, unless plain uploads are on;
+        then it is checked and stored under the upload API's policy."""
+        if not plain_uploads_allowed():
+            raise ValidationError(self.error_messages["needs_javascript"], code="needs_javascript")
+        self._check_limits(upload)
+        field = get_field(self.model_field_id)
+        if field is None or upload_api_base_url() is None:
+            return upload  # a plain FileField: Django saves it through the storage
+        request = current_request()
+        if request is None:
+            raise ValidationError(
+                self.error_messages["invalid_upload"],
+                code="invalid_upload",
+                params={"reason": UNKNOWN_SUBMITTER_OF_FILE},
+            )
+        try:
+            name = store_plain_upload(field, upload, request)
+        except Refused as error:
+            raise ValidationError(
+                self.error_messages["invalid_upload"],
+                code="invalid_upload",
+                params={"reason": str(error)},
+            ) from None
+        return S3PlaceholderFile(name, upload.size or 0)
 
     def _check_limits(self, upload: UploadedFile[Any]) -> None:
         """The same limits the upload API enforces, for a plain upload through Django."""

@@ -13,6 +13,9 @@ from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from .fallback import StoppedUpload, was_stopped
+from .middleware import current_request
+
 # Built from javascript-client/ into the package's static files.
 WIDGET_SCRIPT = "s3_file_field/widget.js"
 WIDGET_STYLESHEET = "s3_file_field/widget.css"
@@ -106,6 +109,8 @@ class S3FileInput(ClearableFileInput):
         upload: Any
         if name in data and data[name] != "":
             upload = SubmittedFieldValue(data[name])
+        elif was_stopped(current_request(), name):
+            upload = StoppedUpload()
         elif name in files:
             # The script did not run (JavaScript off): an ordinary upload through Django.
             upload = super().value_from_datadict(data, files, name)  # type: ignore[arg-type]

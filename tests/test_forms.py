@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.widgets import FILE_INPUT_CONTRADICTION
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.utils.datastructures import MultiValueDict
 
 from s3_file_field.forms import S3FormFileField
@@ -95,16 +95,14 @@ def test_clear_checkbox_and_contradiction():
     assert "check the clear checkbox" in form.errors["optional_blob"][0]
 
 
-def test_plain_upload_without_javascript_is_stored_through_the_storage(s3_client):
+def test_plain_upload_without_javascript_is_refused_by_default():
     upload = SimpleUploadedFile("plain.txt", b"no javascript here", content_type="text/plain")
     form = ResourceForm(data={}, files=MultiValueDict({"blob": [upload]}))
-    assert form.is_valid(), form.errors
-    resource = form.save()
-    assert re.fullmatch(r"[0-9a-f-]{36}/plain\.txt", resource.blob.name)
-    body = s3_client.get_object(Bucket="s3ff-test", Key=resource.blob.name)["Body"].read()
-    assert body == b"no javascript here"
+    assert not form.is_valid()
+    assert "turn it on" in form.errors["blob"][0]
 
 
+@override_settings(S3FF_PLAIN_UPLOADS=True)
 def test_plain_upload_obeys_max_size_and_accept():
     too_big = SimpleUploadedFile("a.png", b"x" * (5 * 1024 * 1024 + 1), content_type="image/png")
     form = LimitedResourceForm(data={}, files=MultiValueDict({"image": [too_big]}))

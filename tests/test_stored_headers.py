@@ -107,9 +107,7 @@ def test_a_file_of_unknown_type_is_stored_to_be_downloaded(api_client, s3_client
     assert stored["ContentDisposition"] == "attachment"
 
 
-def test_finalize_removes_an_object_the_store_would_serve_as_a_page(
-    api_client, s3_client, upload
-):
+def test_finalize_removes_an_object_the_store_would_serve_as_a_page(api_client, s3_client, upload):
     """SeaweedFS stores a type it detects from the bytes in place of application/octet-stream:
     an HTML page declared as "no type" would come back as text/html."""
     done = upload(api_client, "test_app.Resource.blob", b"<html><script>", "page.html", "")

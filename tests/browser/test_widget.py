@@ -321,7 +321,11 @@ def test_keyboard_only_upload(page, site, s3_client, tmp_path):
     assert stored(s3_client, key_of(Resource.objects.get().blob)) == data
 
 
-def test_without_javascript_the_form_still_uploads(browser, site, s3_client, tmp_path):
+@pytest.mark.parametrize("plain_uploads", [False, True])
+def test_without_javascript(plain_uploads, browser, site, s3_client, tmp_path, settings):
+    """Off (the default), the form says JavaScript is needed; on, the file goes up through
+    Django, under the upload API's policy."""
+    settings.S3FF_PLAIN_UPLOADS = plain_uploads
     path, data = make_file(tmp_path, "plain.bin", 777)
     context = browser.new_context(java_script_enabled=False)
     try:
@@ -330,10 +334,16 @@ def test_without_javascript_the_form_still_uploads(browser, site, s3_client, tmp
         assert page.locator(".s3ff").count() == 0
         page.set_input_files("#id_blob", str(path))
         page.get_by_role("button", name="Save").click()
-        page.wait_for_url(re.compile(r"/resources/\d+/edit/$"))
+        if plain_uploads:
+            page.wait_for_url(re.compile(r"/resources/\d+/edit/$"))
+        else:
+            expect(page.get_by_text("turn it on and choose the file again")).to_be_visible()
     finally:
         context.close()
-    assert stored(s3_client, key_of(Resource.objects.get().blob)) == data
+    if plain_uploads:
+        assert stored(s3_client, key_of(Resource.objects.get().blob)) == data
+    else:
+        assert Resource.objects.count() == 0
 
 
 def png_bytes(width: int, height: int) -> bytes:
