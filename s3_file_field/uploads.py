@@ -149,7 +149,7 @@ def prepare(
         "part_size": part_size,
         "part_count": ticket.part_count,
         "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch, md5s)],
-        # A single PUT signs its Content-Type, so the client must send exactly this one.
+        # A single PUT is signed for these headers: the client sends exactly them.
         "part_headers": {} if multipart else single_put_headers(content_type),
         "checksum": checksum,
     }

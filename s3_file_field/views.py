@@ -105,6 +105,12 @@ class StoreRefused(exceptions.APIException):
     default_code = "store_refused"
 
 
+class UploadStored(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This upload's file is stored already: finalize it to get its field value."
+    default_code = "stored"
+
+
 class AnonymousMultipartThrottle(SimpleRateThrottle):
     """Bounds the multipart uploads each anonymous client (by IP address) starts: the store
     holds each one, and bills its parts, until it is finished or aborted."""
@@ -219,6 +225,11 @@ class PartsView(UploadAPIView):
     def post(self, request: Request) -> Response:
         data = self.validated(request)
         self.check_field_permissions(request, data["field"])
+        ticket: UploadTicket = data["upload_signature"]
+        if not ticket.is_multipart and uploads.status(data["field"], ticket):
+            # Nothing is signed for a file once stored (a finished multipart upload has no
+            # upload id left to sign for).
+            raise UploadStored
         parts = uploads.presign_parts(
             data["field"],
             data["upload_signature"],

@@ -425,15 +425,28 @@ class UploadRun {
     sign: (again: boolean) => Promise<SignedPart>,
     hashed: boolean,
   ): Promise<PartPutResponse> {
-    const first = await this.put(session, part, await sign(false), hashed);
-    const response = first.status === 403 ? await this.put(session, part, await sign(true), hashed) : first;
-    return response.status === 412 && !session.multipart ? this.storedEarlier(session, part, response) : response;
+    const attempt = async (again: boolean): Promise<PartPutResponse | undefined> => {
+      let signed: SignedPart;
+      try {
+        signed = await sign(again);
+      } catch (error) {
+        // upload-parts/ signs nothing for a single PUT whose file is stored (409).
+        if (!session.multipart && error instanceof ApiCallError && error.status === 409) return undefined;
+        throw error;
+      }
+      return this.put(session, part, signed, hashed);
+    };
+    const first = await attempt(false);
+    const response = first?.status === 403 ? await attempt(true) : first;
+    if (session.multipart) return response as PartPutResponse;
+    if (response === undefined) return this.storedEarlier(session, part, { status: 409, etag: null, body: '' });
+    return response.status === 412 ? this.storedEarlier(session, part, response) : response;
   }
 
   /**
    * A single PUT writes only where no object is (it is signed for `If-None-Match: *`),
-   * and the key is this upload's alone: a 412 means an earlier attempt was stored
-   * and its answer lost. The object the store holds stands for this attempt when it
+   * and the key is this upload's alone: a 412 (or upload-parts/ refusing to sign, 409)
+   * means an earlier attempt was stored and its answer lost. The object the store holds stands for this attempt when it
    * has the part's size and, where the store's ETags are MD5s, the part's MD5; bytes
    * stored altered cannot be replaced, so the upload fails and is started again.
    */

@@ -230,6 +230,10 @@ export class FakeStack {
     if (partNumbers.some((n) => n < 1 || n > upload.partCount)) {
       return jsonResponse(400, { part_numbers: ['Part number out of range.'] });
     }
+    // As the real server, nothing is signed for a single PUT once its object is stored.
+    if (!upload.multipart && upload.parts.has(1)) {
+      return jsonResponse(409, { detail: "This upload's file is stored already: finalize it to get its field value." });
+    }
     // As the real server, it signs the checksums it is given, whatever the upload.
     const md5s = this.checksumExtension ? partChecksums(body) : new Map<number, string>();
     if (upload.checksums && partNumbers.some((n) => !md5s.has(n))) {

@@ -121,6 +121,28 @@ describe('checksums checked by ETag (the default)', () => {
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 
+  it('finds a single PUT stored when its answer was lost and its URL expired, and finishes', async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    const file = makeFile(1000);
+    stack.failPart(1, 'lost');
+    const expiring: PartTransport = {
+      async put(request) {
+        // The lost answer took so long that the URL expired meanwhile.
+        if (stack.putsOf(1).length === 1) stack.expireUrls();
+        return stack.transport.put(request);
+      },
+    };
+
+    await clientFor(stack, { transport: expiring }).uploadFile(file, knownFieldId);
+
+    // The retry's URL was refused (403); upload-parts/ signed nothing (409); upload-status/ found it.
+    expect(stack.putsOf(1)).toHaveLength(2);
+    expect(stack.callsTo('upload-parts/')).toHaveLength(1);
+    expect(stack.callsTo('upload-status/')).toHaveLength(1);
+    expect(stack.callsTo('upload-finalize/')).toHaveLength(1);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
   it('fails loudly when a part keeps arriving corrupted', async () => {
     const stack = new FakeStack({ partSize: 10 });
     stack.failPart(3, 'corrupt', 'corrupt', 'corrupt');
