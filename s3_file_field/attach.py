@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, router, transaction
 
 from .conf import get_settings
+from .exceptions import UploadAlreadyAttached
 
 if TYPE_CHECKING:
     from django.db import models
@@ -21,11 +21,6 @@ UNKNOWN_SUBMITTER = (
     "This upload was made by a signed-in user, and the site cannot tell who is sending it "
     "here; upload the file again."
 )
-
-
-class UploadAlreadyAttached(SuspiciousOperation):
-    """A value saved into a second record (two saves raced past validation): Django answers
-    400, the losing record is not saved."""
 
 
 class AttachableName(str):
@@ -51,6 +46,10 @@ def uploader_refusal(uploader: str | None, request: Any) -> str | None:
     if uploader_of(request) != uploader:
         return OTHER_UPLOADER
     return None
+
+
+# `models` is imported where used: this module is imported with the package, while Django is
+# still loading apps, and a model class cannot be defined before that is done.
 
 
 def _digest(field: S3FileField, name: str) -> str:

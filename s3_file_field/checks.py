@@ -12,7 +12,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -21,20 +20,27 @@ from django.core import checks
 from django.http import HttpRequest
 from rest_framework import exceptions
 
-from .backends.base import (
+from .buckets import StorageGroup, storage_groups
+from .conf import DEFAULTS, get_settings, setting_problems, unknown_settings
+from .cors import (
+    CORS_REQUEST_HEADERS_TEXT,
+    CorsRule,
+    SiteOrigins,
+    evaluate_cors,
+    recommended_rule,
+    site_origins,
+)
+from .exceptions import (
     AccessDenied,
     BucketNotFound,
-    CorsRule,
     CredentialsRefused,
     NotSupported,
     StorageError,
     StorageUnavailable,
-    UploadBackend,
-    single_put_headers,
+    UploadToNeedsInstance,
 )
-from .conf import DEFAULTS, get_settings, setting_problems, unknown_settings
 from .fields import S3FileField
-from .filenames import UploadToNeedsInstance
+from .policy import UploadPolicyView
 from .registry import iter_fields
 from .widgets import WIDGET_SCRIPT, WIDGET_STYLESHEET, upload_api_base_url
 
@@ -42,24 +48,6 @@ TAG = "s3_file_field"
 # Per request of a store check, and for all of them together.
 PROBE_TIMEOUT = 2.0
 STORE_CHECK_DEADLINE = 4.0
-# The rule `manage.py s3ff_cors --apply` writes carries this ID, so that it can be replaced
-# without touching the bucket's other rules.
-CORS_RULE_ID = "s3-file-field"
-# What the widget and the TypeScript client send with a part's PUT beyond the headers browsers
-# allow anyway: a single PUT's signed headers (its type and disposition, its If-None-Match, and
-# the stored headers it must send empty), and the Content-MD5 of a part signed for it (where the
-# server requires checksums, the store's ETags are not MD5s, or a part is sent again after
-# arriving altered).
-CORS_REQUEST_HEADERS = (*single_put_headers("application/octet-stream"), "Content-MD5")
-CORS_REQUEST_HEADERS_TEXT = (
-    ", ".join(CORS_REQUEST_HEADERS[:-1]) + f" and {CORS_REQUEST_HEADERS[-1]} headers"
-)
-CORS_MAX_AGE = 3600
-# Origins guessed for hosts that only a development server serves (runserver's default port).
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-DEV_SERVER_PORT = 8000
-# Django's test client's host: never a browser's.
-TEST_CLIENT_HOST = "testserver"
 LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
 
 
@@ -72,152 +60,6 @@ def register() -> None:
     checks.register(check_signing, TAG)
     checks.register(check_store, TAG)
     checks.register(check_deploy, TAG, deploy=True)
-
-
-# The storages behind the fields.
-
-
-@dataclass
-class StorageGroup:
-    """One bucket (as one storage reaches it) and the fields that upload to it."""
-
-    backend: UploadBackend
-    fields: list[S3FileField]
-
-    @property
-    def label(self) -> str:
-        where = self.backend.describe()
-        return f"bucket '{where['bucket']}' ({where['backend']} at {where['endpoint']})"
-
-    @property
-    def field_ids(self) -> str:
-        ids = [field.id for field in self.fields]
-        return ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
-
-
-def storage_groups(app_configs: Sequence[AppConfig] | None = None) -> list[StorageGroup]:
-    """The supported storages of the installed `S3FileField`s, one group per bucket."""
-    groups: dict[tuple[tuple[str, str], ...], StorageGroup] = {}
-    for field in iter_fields():
-        if app_configs is not None and field.model._meta.app_config not in app_configs:
-            continue
-        backend = field.upload_backend
-        if backend is None:
-            continue
-        # Fields whose storages are distinct objects for the same bucket and location (a
-        # storage callable makes one per field) share one group.
-        key = (*sorted(backend.describe().items()), ("location", backend.key_prefix("")))
-        if key in groups:
-            groups[key].fields.append(field)
-        else:
-            groups[key] = StorageGroup(backend, [field])
-    return list(groups.values())
-
-
-# CORS: which origins, and whether the bucket's rules let them upload.
-
-
-@dataclass(frozen=True)
-class SiteOrigins:
-    origins: tuple[str, ...]
-    # The settings they come from, for messages.
-    source: str
-    # From S3FF_CORS_ORIGINS: `[]` there means "no browser uploads".
-    explicit: bool
-
-    @property
-    def browser_uploads(self) -> bool:
-        return bool(self.origins) or not self.explicit
-
-
-def _origins_from_hosts(hosts: Sequence[str]) -> list[str]:
-    origins = []
-    for entry in hosts:
-        host = entry.strip().lower()
-        if host in ("", "*", TEST_CLIENT_HOST):
-            continue
-        if host.lstrip(".") in LOOPBACK_HOSTS or host.endswith(".localhost"):
-            origins.append(f"http://{host.lstrip('.')}:{DEV_SERVER_PORT}")
-        elif host.startswith("."):
-            # Django's ".example.com" is the domain and all its subdomains.
-            origins += [f"https://{host[1:]}", f"https://*{host}"]
-        else:
-            origins.append(f"https://{host}")
-    return origins
-
-
-def site_origins() -> SiteOrigins:
-    """The origins whose pages upload: S3FF_CORS_ORIGINS, else CSRF_TRUSTED_ORIGINS and
-    origins guessed from ALLOWED_HOSTS (https, or http on runserver's port for loopback)."""
-    configured = getattr(settings, "S3FF_CORS_ORIGINS", DEFAULTS["S3FF_CORS_ORIGINS"])
-    if isinstance(configured, str):
-        configured = [configured]  # E004 reports it; meanwhile read it as meant
-    if configured is not None:
-        return SiteOrigins(tuple(configured), "S3FF_CORS_ORIGINS", explicit=True)
-    hosts = list(settings.ALLOWED_HOSTS)
-    if settings.DEBUG and not hosts:
-        # What Django itself accepts then.
-        hosts = [".localhost", "127.0.0.1", "[::1]"]
-    origins = [origin.rstrip("/") for origin in settings.CSRF_TRUSTED_ORIGINS]
-    origins += _origins_from_hosts(hosts)
-    return SiteOrigins(
-        tuple(dict.fromkeys(origins)), "CSRF_TRUSTED_ORIGINS and ALLOWED_HOSTS", explicit=False
-    )
-
-
-@dataclass(frozen=True)
-class CorsReport:
-    """Origins that cannot upload. None stands for "any origin", when none is known."""
-
-    blocked: tuple[str | None, ...]
-    etag_hidden: tuple[str | None, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.blocked and not self.etag_hidden
-
-
-def evaluate_cors(rules: Sequence[CorsRule] | None, origins: Sequence[str]) -> CorsReport:
-    """What a browser at each origin meets, with S3's rule: the first matching rule wins.
-
-    The preflight of a part's PUT needs a rule for the origin, `PUT` and the request headers;
-    the PUT's response then carries the headers exposed by the first rule for origin and
-    method, and the client must read `ETag` there.
-    """
-    blocked: list[str | None] = []
-    hidden: list[str | None] = []
-    targets: list[str | None] = [*origins] or [None]
-    for origin in targets:
-        preflight = next(
-            (rule for rule in rules or () if rule.answers(origin, "PUT", CORS_REQUEST_HEADERS)),
-            None,
-        )
-        if preflight is None:
-            blocked.append(origin)
-            continue
-        actual = next(rule for rule in rules or () if rule.answers(origin, "PUT", ()))
-        if not actual.exposes("ETag"):
-            hidden.append(origin)
-    return CorsReport(tuple(blocked), tuple(hidden))
-
-
-def recommended_rule(origins: Sequence[str]) -> CorsRule:
-    """The smallest rule that lets `origins` upload: PUT, its headers, ETag readable."""
-    return CorsRule(
-        allowed_origins=tuple(origins),
-        allowed_methods=("PUT",),
-        allowed_headers=CORS_REQUEST_HEADERS,
-        expose_headers=("ETag",),
-        max_age_seconds=CORS_MAX_AGE,
-        id=CORS_RULE_ID,
-    )
-
-
-def rules_with_recommended(
-    current: Sequence[CorsRule] | None, origins: Sequence[str]
-) -> list[CorsRule]:
-    """The bucket's rules with ours first (S3 uses the first match) and its others kept."""
-    return [recommended_rule(origins), *(r for r in current or () if r.id != CORS_RULE_ID)]
 
 
 def _origin_list(origins: Sequence[str | None]) -> str:
@@ -607,13 +449,11 @@ def check_store(
 def anonymous_may_upload() -> bool:
     """Whether the upload API's authentication and permission classes let a request without
     credentials prepare an upload. False when a class cannot be asked that way."""
-    from .views import PrepareView
-
     if LOGIN_REQUIRED_MIDDLEWARE in settings.MIDDLEWARE:
         return False
     http_request = HttpRequest()
     http_request.method = "POST"
-    view = PrepareView()
+    view = UploadPolicyView()
     view.args, view.kwargs = (), {}
     try:
         request = view.initialize_request(http_request)

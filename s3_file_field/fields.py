@@ -14,7 +14,10 @@ from django.db.models.fields.files import FieldFile, FileField
 from .attach import ALREADY_ATTACHED, AttachableName, claim, held_elsewhere
 from .backends import get_backend
 from .backends.base import UploadBackend
-from .filenames import UploadToNeedsInstance, accept_error, parse_accept
+from .exceptions import UploadToNeedsInstance
+from .filenames import accept_error, parse_accept
+from .files import S3PlaceholderFile
+from .forms import S3FormFileField
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -109,18 +112,14 @@ class S3FileField(FileField):
 
     def formfield(self, **kwargs: Any) -> forms.Field | None:
         if self.upload_backend is not None:
-            from .forms import S3FormFileField
-
             kwargs.setdefault("form_class", S3FormFileField)
             if issubclass(kwargs["form_class"], S3FormFileField):
-                kwargs.setdefault("model_field_id", self.id)
+                kwargs.setdefault("model_field", self)
                 kwargs.setdefault("max_size", self.max_size)
                 kwargs.setdefault("accept", self.accept)
         return super().formfield(**kwargs)
 
     def save_form_data(self, instance: models.Model, data: Any) -> None:
-        from .widgets import S3PlaceholderFile
-
         # A string assigned to a FileField is taken as already stored: nothing is uploaded
         # again through Django, which is the point.
         if isinstance(data, S3PlaceholderFile):

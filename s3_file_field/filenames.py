@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 
 from .conf import S3_MAX_KEY_BYTES
+from .exceptions import InvalidFileName
 
 MAX_FILE_NAME_LENGTH = 1024
 MAX_CONTENT_TYPE_LENGTH = 255
@@ -18,15 +19,6 @@ _TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
 # Spaces only, never tabs or line breaks (a header value must not end a header), and a quoted
 # parameter of printable ASCII.
 _CONTENT_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?: *; *{_TOKEN}=(?:{_TOKEN}|\"[ !#-\[\]-~]*\"))*")
-
-
-class InvalidFileName(ValueError):
-    pass
-
-
-class UploadToNeedsInstance(ValueError):
-    """A field's callable `upload_to` failed when given no model instance, as a direct upload
-    must give it: the file is named before any record exists."""
 
 
 def clean_file_name(file_name: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.apps import apps
 from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -12,18 +13,22 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .attach import AttachableName, uploader_refusal
-from .fallback import Refused, StoppedUpload, plain_uploads_allowed, store_plain_upload
+from .context import current_request
+from .exceptions import InvalidSignedValue, PlainUploadRefused
+from .fallback import plain_uploads_allowed, store_plain_upload
 from .filenames import is_accepted, parse_accept
-from .middleware import current_request
-from .registry import get_field
-from .values import InvalidSignedValue, read_field_value
+from .files import S3PlaceholderFile
+from .values import read_field_value
 from .widgets import (
     AdminS3FileInput,
     S3FileInput,
-    S3PlaceholderFile,
+    StoppedUpload,
     SubmittedFieldValue,
     upload_api_base_url,
 )
+
+if TYPE_CHECKING:
+    from .fields import S3FileField
 
 # Without S3FileFieldMiddleware a form cannot run the upload API's policy for a plain upload.
 UNKNOWN_SUBMITTER_OF_FILE = (
@@ -46,13 +51,18 @@ class S3FormFileField(forms.FileField):
     def __init__(
         self,
         *,
-        model_field_id: str,
+        model_field: S3FileField | None = None,
+        model_field_id: str | None = None,
         max_size: int | None = None,
         accept: str | None = None,
         widget: type[forms.Widget] | forms.Widget | None = None,
         **kwargs: Any,
     ) -> None:
-        self.model_field_id = model_field_id
+        if model_field is None and model_field_id is None:
+            raise TypeError("S3FormFileField needs model_field (or, as in 1.x, model_field_id).")
+        self._model_field = model_field
+        # 1.x forms name the field by id; it is looked up when first needed (apps are ready).
+        self._model_field_id = model_field_id
         self.max_size = max_size
         self.accept = accept
         # 0-byte files are legal uploads.
@@ -63,6 +73,19 @@ class S3FormFileField(forms.FileField):
         elif isinstance(widget, AdminFileWidget):
             widget = AdminS3FileInput(attrs=widget.attrs)
         super().__init__(widget=widget, **kwargs)
+
+    @property
+    def model_field(self) -> S3FileField:
+        if self._model_field is None:
+            assert self._model_field_id is not None
+            app_label, model_name, name = self._model_field_id.split(".")
+            field: Any = apps.get_model(app_label, model_name)._meta.get_field(name)
+            self._model_field = field
+        return self._model_field
+
+    @property
+    def model_field_id(self) -> str:
+        return self._model_field_id or self.model_field.id
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
@@ -92,7 +115,7 @@ class S3FormFileField(forms.FileField):
                 )
             # Whether another record holds it is the model field's to say (`validate`): it
             # knows which record is being saved.
-            data = S3PlaceholderFile(AttachableName(value.name), value.size)
+            data = S3PlaceholderFile(self.model_field, AttachableName(value.name), value.size)
         elif isinstance(data, StoppedUpload):
             if not plain_uploads_allowed() or self.max_size is None:
                 raise ValidationError(
@@ -113,8 +136,7 @@ class S3FormFileField(forms.FileField):
         if not plain_uploads_allowed():
             raise ValidationError(self.error_messages["needs_javascript"], code="needs_javascript")
         self._check_limits(upload)
-        field = get_field(self.model_field_id)
-        if field is None or upload_api_base_url() is None:
+        if upload_api_base_url() is None:
             return upload  # a plain FileField: Django saves it through the storage
         request = current_request()
         if request is None:
@@ -124,14 +146,14 @@ class S3FormFileField(forms.FileField):
                 params={"reason": UNKNOWN_SUBMITTER_OF_FILE},
             )
         try:
-            name = store_plain_upload(field, upload, request)
-        except Refused as error:
+            name = store_plain_upload(self.model_field, upload, request)
+        except PlainUploadRefused as error:
             raise ValidationError(
                 self.error_messages["invalid_upload"],
                 code="invalid_upload",
                 params={"reason": str(error)},
             ) from None
-        return S3PlaceholderFile(name, upload.size or 0)
+        return S3PlaceholderFile(self.model_field, name, upload.size or 0)
 
     def _check_limits(self, upload: UploadedFile[Any]) -> None:
         """The same limits the upload API enforces, for a plain upload through Django."""

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
-if TYPE_CHECKING:
-    from .fields import S3FileField
+from .fields import S3FileField
 
 
 def get_field(field_id: str) -> S3FileField | None:
     """The field named `"<app_label>.<ModelName>.<field_name>"`, or None."""
-    from .fields import S3FileField
-
     parts = field_id.split(".")
     if len(parts) != 3 or not all(parts):
         return None
@@ -33,8 +29,6 @@ def get_field(field_id: str) -> S3FileField | None:
 
 def iter_fields() -> Iterator[S3FileField]:
     """Every `S3FileField` of every installed concrete model."""
-    from .fields import S3FileField
-
     for model in apps.get_models():
         for field in model._meta.get_fields():
             if isinstance(field, S3FileField) and field.model is model:

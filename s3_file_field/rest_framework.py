@@ -8,16 +8,19 @@ from django.core.files import File
 from rest_framework import serializers
 
 from .attach import ALREADY_ATTACHED, AttachableName, held_elsewhere, uploader_refusal
-from .middleware import current_request
+from .context import current_request
+from .exceptions import InvalidSignedValue
+from .fields import S3FileField
 from .registry import get_field
-from .values import InvalidSignedValue, read_field_value
+from .values import read_field_value
 
 
 class S3FileSerializerField(serializers.FileField):
     """Accepts the `field_value` of a finalized upload; refuses files sent inline.
 
-    The field id is found from the `ModelSerializer`'s model and the field's source, or given
-    as `field_id="app_label.ModelName.field_name"` for a plain `Serializer`.
+    The model field is found from the `ModelSerializer`'s model and the field's source, or
+    given for a plain `Serializer`: `model_field=Model._meta.get_field("name")`, or as in 1.x
+    `field_id="app_label.ModelName.field_name"`.
     """
 
     default_error_messages = {
@@ -34,23 +37,37 @@ class S3FileSerializerField(serializers.FileField):
         ),
     }
 
-    def __init__(self, *, field_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        model_field: S3FileField | None = None,
+        field_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("allow_empty_file", True)
-        self.field_id = field_id
+        self.model_field = model_field
+        self._field_id = field_id
         super().__init__(**kwargs)
+
+    @property
+    def field_id(self) -> str | None:
+        return self.model_field.id if self.model_field is not None else self._field_id
 
     def bind(self, field_name: str, parent: Any) -> None:
         super().bind(field_name, parent)
-        if self.field_id is None and self.source is not None:
-            self.field_id = _model_field_id(parent, self.source)
+        if self.model_field is None and self._field_id is not None:
+            self.model_field = get_field(self._field_id)
+        if self.model_field is None and self.source is not None:
+            self.model_field = _model_field(parent, self.source)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, File):
             self.fail("inline_file")
-        if self.field_id is None:
+        field = self.model_field
+        if field is None:
             self.fail("no_field_id")
         try:
-            value = read_field_value(data, self.field_id)
+            value = read_field_value(data, field.id)
         except InvalidSignedValue as error:
             self.fail("invalid_upload", reason=str(error))
         refusal = uploader_refusal(value.uploader, self.context.get("request", current_request()))
@@ -58,8 +75,7 @@ class S3FileSerializerField(serializers.FileField):
             self.fail("other_uploader", reason=refusal)
         # The record being updated may hold it already: a retried PUT of the same record.
         instance = getattr(self.parent, "instance", None)
-        field = get_field(self.field_id)
-        if field is not None and held_elsewhere(field, value.name, getattr(instance, "pk", None)):
+        if held_elsewhere(field, value.name, getattr(instance, "pk", None)):
             self.fail("already_attached")
         if self.max_length is not None and len(value.name) > self.max_length:
             self.fail("max_length", max_length=self.max_length, length=len(value.name))
@@ -67,14 +83,10 @@ class S3FileSerializerField(serializers.FileField):
         return AttachableName(value.name)
 
 
-def _model_field_id(serializer: Any, source: str) -> str | None:
-    from .fields import S3FileField
-
+def _model_field(serializer: Any, source: str) -> S3FileField | None:
+    """The S3FileField named `source` on the ModelSerializer's model, if it has one."""
     model = getattr(getattr(serializer, "Meta", None), "model", None)
     if model is None or "." in source:
         return None
-    try:
-        field = model._meta.get_field(source)
-    except Exception:
-        return None
-    return field.id if isinstance(field, S3FileField) else None
+    field = {f.name: f for f in model._meta.get_fields()}.get(source)
+    return field if isinstance(field, S3FileField) else None

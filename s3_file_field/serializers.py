@@ -13,10 +13,9 @@ from rest_framework import serializers
 
 from .backends.base import PartReceipt
 from .conf import S3_MAX_OBJECT_SIZE, S3_MAX_PART_COUNT, get_settings
+from .exceptions import InvalidFileName, InvalidSignedValue, UploadToNeedsInstance
 from .fields import S3FileField
 from .filenames import (
-    InvalidFileName,
-    UploadToNeedsInstance,
     clean_content_type,
     clean_file_name,
     fit_key,
@@ -24,7 +23,7 @@ from .filenames import (
 )
 from .registry import get_field
 from .uploads import planned_part_count
-from .values import InvalidSignedValue, UploadTicket, read_upload_ticket
+from .values import UploadTicket, read_upload_ticket
 
 logger = logging.getLogger("s3_file_field")
 

@@ -8,26 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .attach import uploader_of
-from .backends.base import (
-    UNSET_PUT_HEADERS,
-    InvalidParts,
-    ObjectExists,
-    PartReceipt,
-    StoredPart,
-    UploadBackend,
-    UploadNotFound,
-    object_headers,
-    single_put_headers,
-)
+from .backends.base import PartReceipt, StoredPart, UploadBackend
 from .conf import S3_MAX_PART_COUNT, S3_MAX_PART_SIZE, MiB, get_settings
+from .exceptions import InvalidParts, ObjectExists, UploadNotFound, UploadRefused
 from .fields import S3FileField
 from .filenames import is_active_type
+from .headers import UNSET_PUT_HEADERS, object_headers, single_put_headers
 from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
 from .values import UploadTicket, sign_field_value, sign_upload_ticket
-
-
-class UploadRefused(Exception):
-    """The store's state does not allow the request (bytes missing, wrong size...): a 400."""
 
 
 def plan_part_size(file_size: int) -> tuple[int, bool]:

@@ -12,16 +12,13 @@ from typing import Any
 from django.core import signing
 
 from .conf import get_settings
+from .exceptions import InvalidSignedValue
 
 UPLOAD_SIGNATURE_SALT = "s3_file_field.upload-signature"
 FIELD_VALUE_SALT = "s3_file_field.field-value"
 # A field value made by the test fixtures without a field: accepted by every S3FileField, so
 # that tests written for django-s3-file-field 1.x keep working. The API never issues one.
 ANY_FIELD = "*"
-
-
-class InvalidSignedValue(Exception):
-    """A signed value that is forged, tampered with, truncated, expired or of another kind."""
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.settings import perform_import
-from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
 
 from . import uploads
 from .attach import uploader_refusal
-from .backends.base import StorageError, StorageUnavailable
-from .conf import api_setting, get_settings
-from .fields import S3FileField
+from .conf import get_settings
+from .exceptions import StorageError, StorageUnavailable, UploadRefused
+from .policy import AnonymousMultipartThrottle, UploadPolicyView
 from .serializers import (
     FinalizeSerializer,
     PartsSerializer,
@@ -111,56 +108,11 @@ class UploadStored(exceptions.APIException):
     default_code = "stored"
 
 
-class AnonymousMultipartThrottle(SimpleRateThrottle):
-    """Bounds the multipart uploads each anonymous client (by IP address) starts: the store
-    holds each one, and bills its parts, until it is finished or aborted."""
-
-    scope = "s3ff_anonymous_multipart"
-
-    def __init__(self, rate: str) -> None:
-        self.rate = rate
-        self.num_requests, self.duration = self.parse_rate(rate)
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        if request.user and request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class UploadAPIView(APIView):
+class UploadAPIView(UploadPolicyView):
     parser_classes = [BoundedJSONParser]
     max_request_body = MAX_SMALL_BODY
     renderer_classes = [JSONRenderer]
     serializer_class: type[Serializer[Any]]
-
-    def _classes(self, setting: str, default: Any) -> list[Any]:
-        configured = api_setting(setting)
-        if configured is None:
-            return list(default)
-        return list(perform_import(configured, setting) or [])
-
-    def get_authenticators(self) -> list[Any]:
-        return [
-            c() for c in self._classes("S3FF_AUTHENTICATION_CLASSES", self.authentication_classes)
-        ]
-
-    def get_permissions(self) -> list[Any]:
-        return [c() for c in self._classes("S3FF_PERMISSION_CLASSES", self.permission_classes)]
-
-    def get_throttles(self) -> list[Any]:
-        return [c() for c in self._classes("S3FF_THROTTLE_CLASSES", self.throttle_classes)]
-
-    def check_field_permissions(self, request: Request, field: S3FileField) -> None:
-        """The field's own `upload_permission_classes`, asked after the API-wide ones: an
-        admin-only field stays admin-only however open the API is."""
-        classes = perform_import(field.upload_permission_classes, "upload_permission_classes")
-        for permission in [c() for c in classes or []]:
-            if not permission.has_permission(request, self):
-                self.permission_denied(
-                    request,
-                    message=getattr(permission, "message", None),
-                    code=getattr(permission, "code", None),
-                )
 
     def validated(self, request: Request) -> dict[str, Any]:
         serializer = self.serializer_class(data=request.data)
@@ -185,7 +137,7 @@ class UploadAPIView(APIView):
             )
             kind = StoreUnavailable if isinstance(exc, StorageUnavailable) else StoreRefused
             exc = kind({"detail": kind.default_detail, "error_id": error_id})
-        elif isinstance(exc, uploads.UploadRefused):
+        elif isinstance(exc, UploadRefused):
             exc = exceptions.ValidationError({"detail": [str(exc)]})
         elif isinstance(exc, DjangoValidationError):
             detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

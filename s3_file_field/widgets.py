@@ -7,39 +7,20 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.files import File
 from django.forms import ClearableFileInput
 from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
-from .fallback import StoppedUpload, was_stopped
-from .middleware import current_request
+from .context import current_request, was_stopped
 
 # Built from javascript-client/ into the package's static files.
 WIDGET_SCRIPT = "s3_file_field/widget.js"
 WIDGET_STYLESHEET = "s3_file_field/widget.css"
 
 
-class S3PlaceholderFile(File):  # type: ignore[type-arg]
-    """A file that is already in the bucket: only its storage name and size are known."""
-
-    def __init__(self, name: str, size: int) -> None:
-        super().__init__(None, name)
-        self._size = size
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> S3PlaceholderFile:
-        raise NotImplementedError("An S3PlaceholderFile has no content to read here.")
-
-    def chunks(self, chunk_size: int | None = None) -> Any:
-        raise NotImplementedError("An S3PlaceholderFile has no content to read here.")
-
-    def multiple_chunks(self, chunk_size: int | None = None) -> bool:
-        return False
+class StoppedUpload:
+    """What the widget gives for a file whose reading `MaxSizeUploadHandler` cut off."""
 
 
 class SubmittedFieldValue(str):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from s3_file_field.attach import UploadAlreadyAttached
+from s3_file_field.exceptions import UploadAlreadyAttached
 from s3_file_field.models import UploadClaim
 from s3_file_field.values import FIELD_VALUE_SALT
 from test_app.api import ResourceSerializer

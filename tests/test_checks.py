@@ -20,9 +20,11 @@ from minio_storage.storage import MinioStorage
 from storages.backends.s3 import S3Storage
 
 from s3_file_field import checks
+from s3_file_field import cors as cors_model
 from s3_file_field.backends import get_backend
-from s3_file_field.backends.base import CorsRule, NotSupported
 from s3_file_field.backends.s3 import S3Backend
+from s3_file_field.cors import CorsRule
+from s3_file_field.exceptions import NotSupported
 from s3_file_field.registry import iter_fields
 from test_app.seaweedfs import (
     ACCESS_KEY,
@@ -35,7 +37,7 @@ from test_app.seaweedfs import (
 
 BUCKET = "s3ff-checks"
 ORIGIN = "https://app.example"
-GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), checks.CORS_REQUEST_HEADERS, ("ETag",))
+GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), cors_model.CORS_REQUEST_HEADERS, ("ETag",))
 
 
 def s3_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY, **options):
@@ -347,7 +349,7 @@ def test_cors_rule_that_allows_content_type_only(store, all_fields_on, make_stor
 @pytest.mark.parametrize("header", ["If-None-Match", "Content-Disposition", "Expires"])
 def test_cors_rule_without_a_signed_header(header, store, all_fields_on, make_storage, cors):
     """A single PUT carries every header it is signed for: a rule without one blocks it."""
-    allowed = tuple(name for name in checks.CORS_REQUEST_HEADERS if name != header)
+    allowed = tuple(name for name in cors_model.CORS_REQUEST_HEADERS if name != header)
     cors(CorsRule((ORIGIN,), ("PUT",), allowed, ("ETag",)))
     all_fields_on(make_storage(store.endpoint_url))
     with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
@@ -544,15 +546,15 @@ def test_manage_py_check_reports_and_fails(store, all_fields_on):
 def test_site_origins(overrides, expected):
     values = {"S3FF_CORS_ORIGINS": None, "CSRF_TRUSTED_ORIGINS": [], **overrides}
     with override_settings(**values):
-        assert list(checks.site_origins().origins) == expected
+        assert list(cors_model.site_origins().origins) == expected
 
 
 def test_s3_picks_the_first_matching_rule():
     hides = CorsRule(("*",), ("PUT",), ("*",))
     exposes = CorsRule((ORIGIN,), ("PUT",), ("content-type",), ("etag",))
-    assert checks.evaluate_cors([exposes, hides], [ORIGIN]).ok
+    assert cors_model.evaluate_cors([exposes, hides], [ORIGIN]).ok
     # The first rule for the PUT hides ETag, though a later one would expose it.
-    assert checks.evaluate_cors([hides, exposes], [ORIGIN]).etag_hidden == (ORIGIN,)
+    assert cors_model.evaluate_cors([hides, exposes], [ORIGIN]).etag_hidden == (ORIGIN,)
 
 
 @pytest.mark.parametrize(
@@ -568,16 +570,16 @@ def test_s3_picks_the_first_matching_rule():
 )
 def test_origin_wildcards(rule_origin, origin, ok):
     rule = CorsRule((rule_origin,), ("PUT",), ("*",), ("*",))
-    assert checks.evaluate_cors([rule], [origin]).ok is ok
+    assert cors_model.evaluate_cors([rule], [origin]).ok is ok
 
 
 def test_the_recommended_rule_goes_first_and_replaces_its_earlier_self():
     other = CorsRule(("*",), ("GET",), id="static")
-    old_ours = CorsRule(("https://old.example",), ("PUT",), id=checks.CORS_RULE_ID)
-    rules = checks.rules_with_recommended([other, old_ours], [ORIGIN])
-    assert [rule.id for rule in rules] == [checks.CORS_RULE_ID, "static"]
+    old_ours = CorsRule(("https://old.example",), ("PUT",), id=cors_model.CORS_RULE_ID)
+    rules = cors_model.rules_with_recommended([other, old_ours], [ORIGIN])
+    assert [rule.id for rule in rules] == [cors_model.CORS_RULE_ID, "static"]
     assert rules[0].allowed_origins == (ORIGIN,)
-    assert checks.evaluate_cors(rules, [ORIGIN]).ok
+    assert cors_model.evaluate_cors(rules, [ORIGIN]).ok
 
 
 # The deploy check.

@@ -16,9 +16,10 @@ from django.db import DatabaseError
 from django.test import override_settings
 
 from s3_file_field.backends import get_backend
-from s3_file_field.backends.base import CorsRule, single_put_headers
 from s3_file_field.backends.s3 import S3Backend
-from s3_file_field.checks import CORS_RULE_ID, check_store
+from s3_file_field.checks import check_store
+from s3_file_field.cors import CORS_RULE_ID, CorsRule
+from s3_file_field.headers import single_put_headers
 from s3_file_field.management import cleanup
 from s3_file_field.registry import iter_fields
 from test_app.models import Attachment, MultiResource, Resource

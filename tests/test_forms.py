@@ -6,14 +6,16 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.widgets import FILE_INPUT_CONTRADICTION
 from django.test import RequestFactory, override_settings
 from django.utils.datastructures import MultiValueDict
 
+from s3_file_field.files import S3PlaceholderFile
 from s3_file_field.forms import S3FormFileField
 from s3_file_field.values import sign_field_value
-from s3_file_field.widgets import AdminS3FileInput, S3FileInput, S3PlaceholderFile
+from s3_file_field.widgets import AdminS3FileInput, S3FileInput
 from test_app.forms import LimitedResourceForm, ResourceForm
 from test_app.models import MultiResource, Resource
 
@@ -120,11 +122,24 @@ def test_zero_byte_files_are_legal():
     assert form.is_valid(), form.errors
 
 
-def test_placeholder_has_name_and_size_only():
-    placeholder = S3PlaceholderFile("a/b.txt", 5)
-    assert (placeholder.name, placeholder.size) == ("a/b.txt", 5)
-    with pytest.raises(NotImplementedError):
-        placeholder.open()
+def test_a_validator_can_read_inside_an_upload(upload, api_client):
+    """The form's file is the stored object, read from the storage when opened."""
+    value = upload(api_client, FIELD, b"%PDF-1.7 pretend").finalize.json()["field_value"]
+    seen: list[bytes] = []
+
+    def looks_like_pdf(file: S3PlaceholderFile) -> None:
+        seen.append(file.read(5))
+        if seen[-1] != b"%PDF-":
+            raise ValidationError("Not a PDF.")
+
+    form = ResourceForm(data={"blob": value})
+    form.fields["blob"].validators.append(looks_like_pdf)
+    assert form.is_valid(), form.errors
+    placeholder = form.cleaned_data["blob"]
+    assert isinstance(placeholder, S3PlaceholderFile)
+    assert placeholder.size == 16
+    assert seen == [b"%PDF-"]
+    assert b"".join(placeholder.chunks()) == b"%PDF-1.7 pretend"
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from s3_file_field.backends.base import ObjectExists, PartReceipt
+from s3_file_field.backends.base import PartReceipt
+from s3_file_field.exceptions import ObjectExists
 from s3_file_field.registry import get_field
 
 from .conftest import MiB, post, put_part

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from s3_file_field.exceptions import InvalidSignedValue
 from s3_file_field.values import (
     ANY_FIELD,
-    InvalidSignedValue,
     UploadTicket,
     read_field_value,
     read_upload_ticket,

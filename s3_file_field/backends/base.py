@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from django.core.files.storage import Storage
 
 from ..conf import S3_MAX_OBJECT_SIZE
-from ..filenames import content_disposition
+from ..cors import CorsRule
 
 
 @dataclass(frozen=True)
@@ -52,159 +51,13 @@ class PendingUpload:
     initiated: datetime
 
 
-def _glob_match(pattern: str, value: str) -> bool:
-    """S3's CORS matching: `*` stands for any run of characters, everything else is literal."""
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
-
-
-@dataclass(frozen=True)
-class CorsRule:
-    """One rule of a bucket's CORS configuration, in S3's terms."""
-
-    allowed_origins: tuple[str, ...]
-    allowed_methods: tuple[str, ...]
-    allowed_headers: tuple[str, ...] = ()
-    expose_headers: tuple[str, ...] = ()
-    max_age_seconds: int | None = None
-    id: str | None = None
-
-    def covers_origin(self, origin: str | None) -> bool:
-        """Whether every origin `origin` stands for matches the rule; None stands for "some"."""
-        if origin is None:
-            return bool(self.allowed_origins)
-        # An origin given with a wildcard ("https://*.example.com") is covered when the rule's
-        # pattern matches the pattern itself: the rule's `*` then matches whatever ours does.
-        return any(_glob_match(allowed, origin) for allowed in self.allowed_origins)
-
-    def answers(self, origin: str | None, method: str, request_headers: Sequence[str]) -> bool:
-        """Whether S3 would pick this rule for such a request (or its preflight)."""
-        return (
-            self.covers_origin(origin)
-            and method.upper() in (m.upper() for m in self.allowed_methods)
-            and all(
-                any(
-                    _glob_match(allowed.lower(), header.lower()) for allowed in self.allowed_headers
-                )
-                for header in request_headers
-            )
-        )
-
-    def exposes(self, header: str) -> bool:
-        return any(exposed.lower() in (header.lower(), "*") for exposed in self.expose_headers)
-
-    def as_s3(self) -> dict[str, Any]:
-        """The rule as S3's JSON (boto3's `CORSRules` items, and the AWS console) writes it."""
-        rule: dict[str, Any] = {}
-        if self.id:
-            rule["ID"] = self.id
-        rule["AllowedOrigins"] = list(self.allowed_origins)
-        rule["AllowedMethods"] = list(self.allowed_methods)
-        if self.allowed_headers:
-            rule["AllowedHeaders"] = list(self.allowed_headers)
-        if self.expose_headers:
-            rule["ExposeHeaders"] = list(self.expose_headers)
-        if self.max_age_seconds is not None:
-            rule["MaxAgeSeconds"] = self.max_age_seconds
-        return rule
-
-    @classmethod
-    def from_s3(cls, rule: Any) -> CorsRule:
-        max_age = rule.get("MaxAgeSeconds")
-        return cls(
-            allowed_origins=tuple(rule.get("AllowedOrigins", ())),
-            allowed_methods=tuple(rule.get("AllowedMethods", ())),
-            allowed_headers=tuple(rule.get("AllowedHeaders", ())),
-            expose_headers=tuple(rule.get("ExposeHeaders", ())),
-            max_age_seconds=None if max_age is None else int(max_age),
-            id=rule.get("ID") or None,
-        )
-
-
 def quoted_etag(etag: str) -> str:
     """An ETag as the store sends it in the `ETag` header: in double quotes."""
     etag = etag.strip()
     return etag if etag.startswith('"') or not etag else f'"{etag}"'
 
 
-class StorageError(Exception):
-    """The store answered with an error that retrying with the same input will not fix."""
-
-
-class StorageUnavailable(StorageError):
-    """The store could not be reached, or timed out."""
-
-
-class CredentialsRefused(StorageError):
-    """The store does not accept the credentials (unknown key, wrong secret, expired token...),
-    or there are none to sign with."""
-
-
-class AccessDenied(StorageError):
-    """The credentials are valid but lack the right to do this."""
-
-
-class BucketNotFound(StorageError):
-    """The bucket does not exist."""
-
-
-class NotSupported(StorageError):
-    """The store does not implement this operation (MinIO has no per-bucket CORS, for one)."""
-
-
-# S3 error codes that mean the request's credentials, not its rights, are refused.
-CREDENTIALS_ERROR_CODES = (
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "InvalidToken",
-    "ExpiredToken",
-    "TokenRefreshRequired",
-    "InvalidSecurity",
-    "AuthorizationHeaderMalformed",
-    "AccountProblem",
-    "AllAccessDisabled",
-)
-
-
-class UploadNotFound(StorageError):
-    """The multipart upload id is unknown to the store (never existed, completed or aborted)."""
-
-
-class ObjectExists(StorageError):
-    """A conditional write was refused: an object is already at the key."""
-
-
-class InvalidParts(StorageError):
-    """The store refused to complete the upload from the parts given (missing, wrong ETag...)."""
-
-
 _Backend = TypeVar("_Backend", bound="UploadBackend")
-
-# Signed into every single PUT, and sent with every multipart completion where the backend can:
-# the store writes only where no object is, so no URL (not even a fresh one from upload-parts/)
-# can rewrite a file after finalize.
-CONDITIONAL_PUT_HEADERS = {"If-None-Match": "*"}
-# Headers the store would keep from a single PUT's request and serve with the object: signed
-# empty, so that a client can set none of them (the store refuses a request whose signed
-# header differs, and keeps nothing for an empty one).
-UNSET_PUT_HEADERS = {
-    "Cache-Control": "",
-    "Content-Encoding": "",
-    "Content-Language": "",
-    "Expires": "",
-}
-
-
-def object_headers(content_type: str) -> dict[str, str]:
-    """The headers an uploaded object is stored with: its type, and a disposition that makes a
-    browser download anything not known to be safe to show from the bucket's origin."""
-    return {"Content-Type": content_type, "Content-Disposition": content_disposition(content_type)}
-
-
-def single_put_headers(content_type: str) -> dict[str, str]:
-    """Every header a single PUT is signed for and must send, exactly so."""
-    return {**object_headers(content_type), **CONDITIONAL_PUT_HEADERS, **UNSET_PUT_HEADERS}
-
 
 # A backend's own store calls (the upload API's, the commands') give up connecting after
 # STORE_CONNECT_TIMEOUT seconds and make at most STORE_ATTEMPTS attempts: a store that is down

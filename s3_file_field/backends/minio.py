@@ -13,28 +13,25 @@ from xml.etree import ElementTree
 from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url
-from .base import (
-    CREDENTIALS_ERROR_CODES,
-    STORE_ATTEMPTS,
-    STORE_CONNECT_TIMEOUT,
-    AccessDenied,
-    BucketNotFound,
-    CorsRule,
-    CredentialsRefused,
-    InvalidParts,
-    NotSupported,
-    ObjectExists,
-    PartReceipt,
-    PendingUpload,
+from ..cors import CorsRule
+from ..exceptions import (
+    NoCorsConfiguration,
+    ObjectMissing,
     StorageError,
     StorageUnavailable,
+    UploadNotFound,
+    store_error,
+)
+from ..headers import object_headers, single_put_headers
+from .base import (
+    STORE_ATTEMPTS,
+    STORE_CONNECT_TIMEOUT,
+    PartReceipt,
+    PendingUpload,
     StoredObject,
     StoredPart,
     UploadBackend,
-    UploadNotFound,
-    object_headers,
     quoted_etag,
-    single_put_headers,
 )
 
 try:
@@ -216,7 +213,7 @@ class MinioBackend(UploadBackend):
         try:
             with _translated_errors():
                 stat = self.client.stat_object(self.bucket, self.bucket_key(name))
-        except _ObjectMissing:
+        except ObjectMissing:
             return None
         served = stat.metadata or {}
         return StoredPart(
@@ -255,7 +252,7 @@ class MinioBackend(UploadBackend):
         try:
             with _translated_errors():
                 response = self.client._execute("GET", self.bucket, query_params={"cors": ""})
-        except _NoCorsConfiguration:
+        except NoCorsConfiguration:
             return None
         # The store's own answer to our signed request; expat refuses external entities.
         root = ElementTree.fromstring(response.data)  # noqa: S314
@@ -400,31 +397,6 @@ def _cors_xml(rules: Sequence[CorsRule]) -> bytes:
     return bytes(ElementTree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
-class _ObjectMissing(StorageError):
-    pass
-
-
-class _NoCorsConfiguration(StorageError):
-    pass
-
-
-_CODE_TO_ERROR: dict[str, type[StorageError]] = {
-    "NoSuchUpload": UploadNotFound,
-    "PreconditionFailed": ObjectExists,
-    "InvalidPart": InvalidParts,
-    "InvalidPartOrder": InvalidParts,
-    "EntityTooSmall": InvalidParts,
-    "NoSuchKey": _ObjectMissing,
-    "ResourceNotFound": _ObjectMissing,
-    "NoSuchBucket": BucketNotFound,
-    "AccessDenied": AccessDenied,
-    "NoSuchCORSConfiguration": _NoCorsConfiguration,
-    # Checked before the status: a 501 means "not here", not "try again later".
-    "NotImplemented": NotSupported,
-    **dict.fromkeys(CREDENTIALS_ERROR_CODES, CredentialsRefused),
-}
-
-
 @contextmanager
 def _translated_errors() -> Iterator[None]:
     """Turn the minio SDK's exceptions into the backend's, keeping the store's own message."""
@@ -433,12 +405,8 @@ def _translated_errors() -> Iterator[None]:
     except S3Error as error:
         code = str(error.code)
         message = f"{code}: {error.message}"
-        if code in _CODE_TO_ERROR:
-            raise _CODE_TO_ERROR[code](message) from error
         status: Any = getattr(error.response, "status", 0)
-        if int(status or 0) >= 500:
-            raise StorageUnavailable(message) from error
-        raise StorageError(message) from error
+        raise store_error(code, int(status or 0), message) from error
     except ServerError as error:
         raise StorageUnavailable(str(error)) from error
     except InvalidResponseError as error:

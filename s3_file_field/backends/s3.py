@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.files.storage import Storage
 
-from .base import (
-    CONDITIONAL_PUT_HEADERS,
-    CREDENTIALS_ERROR_CODES,
-    STORE_ATTEMPTS,
-    STORE_CONNECT_TIMEOUT,
-    UNSET_PUT_HEADERS,
-    AccessDenied,
-    BucketNotFound,
-    CorsRule,
+from ..cors import CorsRule
+from ..exceptions import (
     CredentialsRefused,
-    InvalidParts,
-    NotSupported,
-    ObjectExists,
-    PartReceipt,
-    PendingUpload,
+    NoCorsConfiguration,
+    ObjectMissing,
     StorageError,
     StorageUnavailable,
+    UploadNotFound,
+    store_error,
+)
+from ..headers import CONDITIONAL_PUT_HEADERS, UNSET_PUT_HEADERS, object_headers, single_put_headers
+from .base import (
+    STORE_ATTEMPTS,
+    STORE_CONNECT_TIMEOUT,
+    PartReceipt,
+    PendingUpload,
     StoredObject,
     StoredPart,
     UploadBackend,
-    UploadNotFound,
-    object_headers,
     quoted_etag,
-    single_put_headers,
 )
 
 try:
@@ -229,7 +225,7 @@ class S3Backend(UploadBackend):
         try:
             with _translated_errors():
                 head = self.client.head_object(Bucket=self.bucket, Key=self.bucket_key(name))
-        except _ObjectMissing:
+        except ObjectMissing:
             return None
         served = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return StoredPart(
@@ -281,7 +277,7 @@ class S3Backend(UploadBackend):
         try:
             with _translated_errors():
                 response = self.client.get_bucket_cors(Bucket=self.bucket)
-        except _NoCorsConfiguration:
+        except NoCorsConfiguration:
             return None
         return [CorsRule.from_s3(rule) for rule in response.get("CORSRules", [])]
 
@@ -334,31 +330,6 @@ class S3Backend(UploadBackend):
         }
 
 
-class _ObjectMissing(StorageError):
-    pass
-
-
-class _NoCorsConfiguration(StorageError):
-    pass
-
-
-_CODE_TO_ERROR: dict[str, Callable[[str], StorageError]] = {
-    "NoSuchUpload": UploadNotFound,
-    "PreconditionFailed": ObjectExists,
-    "InvalidPart": InvalidParts,
-    "InvalidPartOrder": InvalidParts,
-    "EntityTooSmall": InvalidParts,
-    "NoSuchKey": _ObjectMissing,
-    "404": _ObjectMissing,
-    "NoSuchBucket": BucketNotFound,
-    "AccessDenied": AccessDenied,
-    "NoSuchCORSConfiguration": _NoCorsConfiguration,
-    # Checked before the status: a 501 means "not here", not "try again later".
-    "NotImplemented": NotSupported,
-    **dict.fromkeys(CREDENTIALS_ERROR_CODES, CredentialsRefused),
-}
-
-
 @contextmanager
 def _translated_errors() -> Iterator[None]:
     """Turn botocore's exceptions into the backend's, keeping the store's own message."""
@@ -369,11 +340,7 @@ def _translated_errors() -> Iterator[None]:
         code = str(details.get("Code", ""))
         message = f"{code}: {details.get('Message', '') or error}"
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-        if code in _CODE_TO_ERROR:
-            raise _CODE_TO_ERROR[code](message) from error
-        if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
-            raise StorageUnavailable(message) from error
-        raise StorageError(message) from error
+        raise store_error(code, status, message) from error
     except (HTTPClientError, BotoConnectionError) as error:
         raise StorageUnavailable(str(error)) from error
     except (NoCredentialsError, PartialCredentialsError) as error:

@@ -20,9 +20,10 @@ from django.core.exceptions import SuspiciousOperation
 from django.db import connections, models, router
 
 from ..backends import get_backend
-from ..backends.base import PendingUpload, StoredObject, UploadBackend, UploadNotFound
-from ..checks import StorageGroup
+from ..backends.base import PendingUpload, StoredObject, UploadBackend
+from ..buckets import StorageGroup
 from ..conf import get_settings
+from ..exceptions import UploadNotFound
 from ..fields import S3FileField
 from ..models import UploadClaim
 

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from ...backends.base import StorageError
-from ...checks import storage_groups
+from ...buckets import storage_groups
+from ...exceptions import StorageError
 from .. import cleanup
 from ..cleanup import (
     GroupPlan,

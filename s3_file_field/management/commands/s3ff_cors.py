@@ -10,18 +10,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...backends.base import CorsRule, NotSupported, StorageError
-from ...checks import (
+from ...buckets import StorageGroup, storage_groups
+from ...conf import is_origin
+from ...cors import (
     CORS_REQUEST_HEADERS_TEXT,
     CORS_RULE_ID,
-    StorageGroup,
+    CorsRule,
     evaluate_cors,
     recommended_rule,
     rules_with_recommended,
     site_origins,
-    storage_groups,
 )
-from ...conf import is_origin
+from ...exceptions import NotSupported, StorageError
 
 
 def _origin(text: str) -> str:

@@ -1,0 +1,83 @@
+"""Who may upload: the upload API's DRF authentication, permission and throttle classes, and
+a field's own `upload_permission_classes`. The API's views and the forms' plain-upload path
+both ask here, so one policy holds for every way in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework.settings import perform_import
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from .conf import api_setting
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    from .fields import S3FileField
+
+
+class AnonymousMultipartThrottle(SimpleRateThrottle):
+    """Bounds the multipart uploads each anonymous client (by IP address) starts: the store
+    holds each one, and bills its parts, until it is finished or aborted."""
+
+    scope = "s3ff_anonymous_multipart"
+
+    def __init__(self, rate: str) -> None:
+        self.rate = rate
+        self.num_requests, self.duration = self.parse_rate(rate)
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class UploadPolicyView(APIView):
+    """A DRF view with the upload API's classes (`S3FF_*_CLASSES`, else DRF's defaults)."""
+
+    def _classes(self, setting: str, default: Any) -> list[Any]:
+        configured = api_setting(setting)
+        if configured is None:
+            return list(default)
+        return list(perform_import(configured, setting) or [])
+
+    def get_authenticators(self) -> list[Any]:
+        return [
+            c() for c in self._classes("S3FF_AUTHENTICATION_CLASSES", self.authentication_classes)
+        ]
+
+    def get_permissions(self) -> list[Any]:
+        return [c() for c in self._classes("S3FF_PERMISSION_CLASSES", self.permission_classes)]
+
+    def get_throttles(self) -> list[Any]:
+        return [c() for c in self._classes("S3FF_THROTTLE_CLASSES", self.throttle_classes)]
+
+    def check_field_permissions(self, request: Request, field: S3FileField) -> None:
+        """The field's own `upload_permission_classes`, asked after the API-wide ones: an
+        admin-only field stays admin-only however open the API is."""
+        classes = perform_import(field.upload_permission_classes, "upload_permission_classes")
+        for permission in [c() for c in classes or []]:
+            if not permission.has_permission(request, self):
+                self.permission_denied(
+                    request,
+                    message=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
+
+
+def admit(request: HttpRequest, field: S3FileField | None = None) -> Request:
+    """Run the upload API's classes (and `field`'s own) for a request that did not come
+    through the API, as upload-prepare/ would; return it as DRF's `Request`. Raises DRF's
+    `NotAuthenticated`, `PermissionDenied` or `Throttled`."""
+    view = UploadPolicyView()
+    view.args, view.kwargs, view.headers = (), {}, {}
+    api_request = view.initialize_request(request)
+    view.request = api_request
+    view.format_kwarg = None
+    view.initial(api_request)
+    if field is not None:
+        view.check_field_permissions(api_request, field)
+    return api_request
