@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, router, transaction
 
-from .conf import get_settings
 from .exceptions import UploadAlreadyAttached
 
 if TYPE_CHECKING:
@@ -36,10 +35,10 @@ def uploader_of(request: Any) -> str | None:
     return str(user.pk)
 
 
-def uploader_refusal(uploader: str | None, request: Any) -> str | None:
+def uploader_refusal(uploader: str | None, request: Any, bound: bool) -> str | None:
     """Why `request` may not use an upload made by `uploader` (another signed-in user), or
-    None."""
-    if uploader is None or not get_settings().values_bound_to_uploader:
+    None; `bound`: `S3FF_VALUES_BOUND_TO_UPLOADER`."""
+    if uploader is None or not bound:
         return None
     if request is None:
         return UNKNOWN_SUBMITTER

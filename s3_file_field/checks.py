@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from rest_framework import exceptions
 
 from .buckets import StorageGroup, storage_groups
-from .conf import DEFAULTS, get_settings, setting_problems, unknown_settings
+from .conf import get_settings, setting_problems, unknown_settings
 from .cors import (
     CORS_REQUEST_HEADERS_TEXT,
     CorsRule,
@@ -419,7 +419,7 @@ def run_with_deadline(
 def check_store(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    if not getattr(settings, "S3FF_CHECK_STORAGE", DEFAULTS["S3FF_CHECK_STORAGE"]):
+    if not get_settings().check_storage:
         return []
     groups = storage_groups(app_configs)
     site = site_origins()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,81 +23,6 @@ S3_MAX_OBJECT_SIZE = 5 * TiB
 S3_MAX_KEY_BYTES = 1024
 # Signature Version 4 refuses presigned URLs that live longer than a week.
 SIGV4_MAX_EXPIRES = 7 * 24 * 3600
-
-DEFAULTS: dict[str, Any] = {
-    # Files up to this size go up in one presigned PUT; larger ones in parts of this size
-    # (grown for very large files so that no upload needs more than 10,000 parts).
-    "S3FF_PART_SIZE": 16 * MiB,
-    # How many part URLs upload-prepare/ returns; the client asks upload-parts/ for the rest.
-    "S3FF_PART_URL_BATCH": 16,
-    # The most part URLs one upload-parts/ call may ask for.
-    "S3FF_MAX_PART_URLS_PER_REQUEST": 100,
-    # Lifetime of a presigned part URL, in seconds; upload-parts/ signs fresh ones.
-    "S3FF_PRESIGNED_URL_EXPIRES": 3600,
-    # How long an upload may take from prepare to finalize, in seconds.
-    "S3FF_UPLOAD_SIGNATURE_MAX_AGE": 24 * 3600,
-    # How long a finalized upload may wait for its form or API request, in seconds.
-    "S3FF_FIELD_VALUE_MAX_AGE": 24 * 3600,
-    # DRF classes for the upload API alone; None means DRF's own defaults.
-    "S3FF_AUTHENTICATION_CLASSES": None,
-    "S3FF_PERMISSION_CLASSES": None,
-    "S3FF_THROTTLE_CLASSES": None,
-    # The origins (scheme://host[:port]) whose pages upload to the bucket, for the CORS check
-    # and `manage.py s3ff_cors`; None: CSRF_TRUSTED_ORIGINS and ALLOWED_HOSTS; []: no browser
-    # uploads, no CORS check.
-    "S3FF_CORS_ORIGINS": None,
-    # Whether the system checks reach the store (credentials, bucket, multipart right, CORS).
-    "S3FF_CHECK_STORAGE": True,
-    # Multipart uploads an anonymous client (by IP address) may start, as DRF's rate
-    # ("60/hour"): each is held by the store until finished or aborted, bytes or not. None: no
-    # bound (for an API that anonymous clients cannot reach anyway).
-    "S3FF_ANONYMOUS_MULTIPART_RATE": "60/hour",
-    # Whether every part must carry a Content-MD5 that the store checks (prepare's
-    # `checksum: "md5"`); off, clients that send none (curl, 1.x-style) still upload.
-    "S3FF_REQUIRE_CHECKSUMS": False,
-    # Whether an upload made by a signed-in user is accepted only from that user (its signature
-    # and its field value); forms need `S3FileFieldMiddleware` to know who submits them.
-    "S3FF_VALUES_BOUND_TO_UPLOADER": True,
-    # Whether a form sent without JavaScript may carry its file through Django (then under the
-    # upload API's policy and the field's limits). Off: the bytes stay out of Django.
-    "S3FF_PLAIN_UPLOADS": False,
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    part_size: int
-    part_url_batch: int
-    max_part_urls_per_request: int
-    presigned_url_expires: int
-    upload_signature_max_age: int
-    field_value_max_age: int
-    require_checksums: bool
-    anonymous_multipart_rate: str | None
-    values_bound_to_uploader: bool
-    plain_uploads: bool
-
-
-def get_settings() -> Settings:
-    """Read the settings now, so that `override_settings` in tests takes effect."""
-    values = {name: getattr(django_settings, name, default) for name, default in DEFAULTS.items()}
-    return Settings(
-        part_size=int(values["S3FF_PART_SIZE"]),
-        part_url_batch=int(values["S3FF_PART_URL_BATCH"]),
-        max_part_urls_per_request=int(values["S3FF_MAX_PART_URLS_PER_REQUEST"]),
-        presigned_url_expires=int(values["S3FF_PRESIGNED_URL_EXPIRES"]),
-        upload_signature_max_age=int(values["S3FF_UPLOAD_SIGNATURE_MAX_AGE"]),
-        field_value_max_age=int(values["S3FF_FIELD_VALUE_MAX_AGE"]),
-        require_checksums=bool(values["S3FF_REQUIRE_CHECKSUMS"]),
-        anonymous_multipart_rate=values["S3FF_ANONYMOUS_MULTIPART_RATE"],
-        values_bound_to_uploader=bool(values["S3FF_VALUES_BOUND_TO_UPLOADER"]),
-        plain_uploads=bool(values["S3FF_PLAIN_UPLOADS"]),
-    )
-
-
-def api_setting(name: str) -> Any:
-    """One of the S3FF_*_CLASSES settings, or None for DRF's default."""
-    return getattr(django_settings, name, DEFAULTS[name])
 
 
 @dataclass(frozen=True)
@@ -171,66 +96,155 @@ def _bool_problem(name: str, value: Any) -> str | None:
     return None if isinstance(value, bool) else f"{name} must be True or False, not {value!r}."
 
 
-_VALIDATORS: dict[str, tuple[Callable[[str, Any], str | None], str]] = {
-    "S3FF_PART_SIZE": (
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: its name, default, check and the hint the check gives."""
+
+    name: str
+    default: Any
+    problem: Callable[[str, Any], str | None]
+    hint: str
+
+    @property
+    def attribute(self) -> str:
+        """Its name on `Settings`: S3FF_PART_SIZE is `part_size`."""
+        return self.name.removeprefix("S3FF_").lower()
+
+
+# Every setting of the library, in the README's order.
+TABLE: tuple[Setting, ...] = (
+    # Files up to this size go up in one presigned PUT; larger ones in parts of this size
+    # (grown for very large files so that no upload needs more than 10,000 parts).
+    Setting(
+        "S3FF_PART_SIZE",
+        16 * MiB,
         _int_problem(S3_MIN_PART_SIZE, S3_MAX_PART_SIZE),
         "S3 parts are 5 MiB to 5 GiB, e.g. S3FF_PART_SIZE = 16 * 1024 * 1024.",
     ),
-    "S3FF_PART_URL_BATCH": (
+    # How many part URLs upload-prepare/ returns; the client asks upload-parts/ for the rest.
+    Setting(
+        "S3FF_PART_URL_BATCH",
+        16,
         _int_problem(1, S3_MAX_PART_COUNT),
         "A number of part URLs, e.g. S3FF_PART_URL_BATCH = 16.",
     ),
-    "S3FF_MAX_PART_URLS_PER_REQUEST": (
+    # The most part URLs one upload-parts/ call may ask for (prepare tells clients).
+    Setting(
+        "S3FF_MAX_PART_URLS_PER_REQUEST",
+        100,
         _int_problem(1, S3_MAX_PART_COUNT),
         "A number of part URLs, e.g. S3FF_MAX_PART_URLS_PER_REQUEST = 100.",
     ),
-    "S3FF_PRESIGNED_URL_EXPIRES": (
+    # Lifetime of a presigned part URL, in seconds; upload-parts/ signs fresh ones.
+    Setting(
+        "S3FF_PRESIGNED_URL_EXPIRES",
+        3600,
         _int_problem(1, SIGV4_MAX_EXPIRES),
         "Seconds, at most 7 days (604,800) for Signature Version 4, e.g. 3600.",
     ),
-    "S3FF_UPLOAD_SIGNATURE_MAX_AGE": (
+    # How long an upload may take from prepare to finalize, in seconds.
+    Setting(
+        "S3FF_UPLOAD_SIGNATURE_MAX_AGE",
+        24 * 3600,
         _int_problem(1, None),
         "Seconds, e.g. S3FF_UPLOAD_SIGNATURE_MAX_AGE = 24 * 3600.",
     ),
-    "S3FF_FIELD_VALUE_MAX_AGE": (
+    # How long a finalized upload may wait for its form or API request, in seconds.
+    Setting(
+        "S3FF_FIELD_VALUE_MAX_AGE",
+        24 * 3600,
         _int_problem(1, None),
         "Seconds, e.g. S3FF_FIELD_VALUE_MAX_AGE = 24 * 3600.",
     ),
-    "S3FF_AUTHENTICATION_CLASSES": (
+    # DRF classes for the upload API alone; None means DRF's own defaults.
+    Setting(
+        "S3FF_AUTHENTICATION_CLASSES",
+        None,
         _classes_problem,
         "None (DRF's defaults) or a list like "
         "['rest_framework.authentication.SessionAuthentication'].",
     ),
-    "S3FF_PERMISSION_CLASSES": (
+    Setting(
+        "S3FF_PERMISSION_CLASSES",
+        None,
         _classes_problem,
         "None (DRF's defaults) or a list like ['rest_framework.permissions.IsAuthenticated'].",
     ),
-    "S3FF_THROTTLE_CLASSES": (
+    Setting(
+        "S3FF_THROTTLE_CLASSES",
+        None,
         _classes_problem,
         "None (DRF's defaults) or a list like ['rest_framework.throttling.UserRateThrottle'].",
     ),
-    "S3FF_CORS_ORIGINS": (
-        _origins_problem,
-        "None, or a list like ['https://example.com', 'http://localhost:8000'].",
-    ),
-    "S3FF_ANONYMOUS_MULTIPART_RATE": (
+    # Multipart uploads an anonymous client (by IP address) may start, as DRF's rate
+    # ("60/hour"): each is held by the store until finished or aborted, bytes or not. None: no
+    # bound (for an API that anonymous clients cannot reach anyway).
+    Setting(
+        "S3FF_ANONYMOUS_MULTIPART_RATE",
+        "60/hour",
         _rate_problem,
         "None, or uploads per second, minute, hour or day, e.g. '60/hour'.",
     ),
-    "S3FF_CHECK_STORAGE": (_bool_problem, "True or False."),
-    "S3FF_REQUIRE_CHECKSUMS": (_bool_problem, "True or False."),
-    "S3FF_VALUES_BOUND_TO_UPLOADER": (_bool_problem, "True or False."),
-    "S3FF_PLAIN_UPLOADS": (_bool_problem, "True or False."),
-}
+    # The origins (scheme://host[:port]) whose pages upload to the bucket, for the CORS check
+    # and `manage.py s3ff_cors`; None: CSRF_TRUSTED_ORIGINS and ALLOWED_HOSTS; []: no browser
+    # uploads, no CORS check.
+    Setting(
+        "S3FF_CORS_ORIGINS",
+        None,
+        _origins_problem,
+        "None, or a list like ['https://example.com', 'http://localhost:8000'].",
+    ),
+    # Whether every part must carry a Content-MD5 that the store checks (prepare's
+    # `checksum: "md5"`); off, clients that send none (curl, 1.x-style) still upload.
+    Setting("S3FF_REQUIRE_CHECKSUMS", False, _bool_problem, "True or False."),
+    # Whether an upload made by a signed-in user is accepted only from that user (its signature
+    # and its field value); forms need `S3FileFieldMiddleware` to know who submits them.
+    Setting("S3FF_VALUES_BOUND_TO_UPLOADER", True, _bool_problem, "True or False."),
+    # Whether a form sent without JavaScript may carry its file through Django (then under the
+    # upload API's policy and the field's limits). Off: the bytes stay out of Django.
+    Setting("S3FF_PLAIN_UPLOADS", False, _bool_problem, "True or False."),
+    # Whether the system checks reach the store (credentials, bucket, multipart right, CORS).
+    Setting("S3FF_CHECK_STORAGE", True, _bool_problem, "True or False."),
+)
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in TABLE}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings' values, one attribute per row of `TABLE`, as the project set them (the
+    checks report values of the wrong kind)."""
+
+    part_size: int
+    part_url_batch: int
+    max_part_urls_per_request: int
+    presigned_url_expires: int
+    upload_signature_max_age: int
+    field_value_max_age: int
+    authentication_classes: Sequence[str] | None
+    permission_classes: Sequence[str] | None
+    throttle_classes: Sequence[str] | None
+    anonymous_multipart_rate: str | None
+    cors_origins: Sequence[str] | None
+    require_checksums: bool
+    values_bound_to_uploader: bool
+    plain_uploads: bool
+    check_storage: bool
+
+
+def get_settings() -> Settings:
+    """The settings as they are now (so that `override_settings` in tests takes effect)."""
+    return Settings(**{s.attribute: getattr(django_settings, s.name, s.default) for s in TABLE})
 
 
 def setting_problems() -> list[SettingProblem]:
     """What is wrong with the values of the library's settings."""
     problems = []
-    for name, (validate, hint) in _VALIDATORS.items():
-        message = validate(name, getattr(django_settings, name, DEFAULTS[name]))
+    for setting in TABLE:
+        message = setting.problem(
+            setting.name, getattr(django_settings, setting.name, setting.default)
+        )
         if message:
-            problems.append(SettingProblem(name, message, hint))
+            problems.append(SettingProblem(setting.name, message, setting.hint))
     return problems
 
 

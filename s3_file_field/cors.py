@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .conf import DEFAULTS
+from .conf import get_settings
 from .headers import single_put_headers
 
 # The rule `manage.py s3ff_cors --apply` writes carries this ID, so that it can be replaced
@@ -136,7 +136,7 @@ def _origins_from_hosts(hosts: Sequence[str]) -> list[str]:
 def site_origins() -> SiteOrigins:
     """The origins whose pages upload: S3FF_CORS_ORIGINS, else CSRF_TRUSTED_ORIGINS and
     origins guessed from ALLOWED_HOSTS (https, or http on runserver's port for loopback)."""
-    configured = getattr(settings, "S3FF_CORS_ORIGINS", DEFAULTS["S3FF_CORS_ORIGINS"])
+    configured = get_settings().cors_origins
     if isinstance(configured, str):
         configured = [configured]  # E004 reports it; meanwhile read it as meant
     if configured is not None:

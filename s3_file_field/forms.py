@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .attach import AttachableName, uploader_refusal
+from .conf import get_settings
 from .context import current_request
 from .exceptions import InvalidSignedValue, PlainUploadRefused
 from .fallback import plain_uploads_allowed, store_plain_upload
@@ -98,15 +99,20 @@ class S3FormFileField(forms.FileField):
 
     def to_python(self, data: Any) -> Any:
         if isinstance(data, SubmittedFieldValue):
+            config = get_settings()
             try:
-                value = read_field_value(str(data), self.model_field_id)
+                value = read_field_value(
+                    str(data), self.model_field_id, max_age=config.field_value_max_age
+                )
             except InvalidSignedValue as error:
                 raise ValidationError(
                     self.error_messages["invalid_upload"],
                     code="invalid_upload",
                     params={"reason": str(error)},
                 ) from None
-            refusal = uploader_refusal(value.uploader, current_request())
+            refusal = uploader_refusal(
+                value.uploader, current_request(), config.values_bound_to_uploader
+            )
             if refusal:
                 raise ValidationError(
                     self.error_messages["invalid_upload"],

@@ -4,13 +4,14 @@ both ask here, so one policy holds for every way in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.settings import perform_import
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from .conf import api_setting
+from .conf import get_settings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -38,22 +39,27 @@ class AnonymousMultipartThrottle(SimpleRateThrottle):
 class UploadPolicyView(APIView):
     """A DRF view with the upload API's classes (`S3FF_*_CLASSES`, else DRF's defaults)."""
 
-    def _classes(self, setting: str, default: Any) -> list[Any]:
-        configured = api_setting(setting)
+    def _classes(self, configured: Sequence[str] | None, default: Any, name: str) -> list[Any]:
         if configured is None:
             return list(default)
-        return list(perform_import(configured, setting) or [])
+        return list(perform_import(configured, name) or [])
 
     def get_authenticators(self) -> list[Any]:
-        return [
-            c() for c in self._classes("S3FF_AUTHENTICATION_CLASSES", self.authentication_classes)
-        ]
+        configured = get_settings().authentication_classes
+        classes = self._classes(
+            configured, self.authentication_classes, "S3FF_AUTHENTICATION_CLASSES"
+        )
+        return [c() for c in classes]
 
     def get_permissions(self) -> list[Any]:
-        return [c() for c in self._classes("S3FF_PERMISSION_CLASSES", self.permission_classes)]
+        configured = get_settings().permission_classes
+        classes = self._classes(configured, self.permission_classes, "S3FF_PERMISSION_CLASSES")
+        return [c() for c in classes]
 
     def get_throttles(self) -> list[Any]:
-        return [c() for c in self._classes("S3FF_THROTTLE_CLASSES", self.throttle_classes)]
+        configured = get_settings().throttle_classes
+        classes = self._classes(configured, self.throttle_classes, "S3FF_THROTTLE_CLASSES")
+        return [c() for c in classes]
 
     def check_field_permissions(self, request: Request, field: S3FileField) -> None:
         """The field's own `upload_permission_classes`, asked after the API-wide ones: an

@@ -8,6 +8,7 @@ from django.core.files import File
 from rest_framework import serializers
 
 from .attach import ALREADY_ATTACHED, AttachableName, held_elsewhere, uploader_refusal
+from .conf import get_settings
 from .context import current_request
 from .exceptions import InvalidSignedValue
 from .fields import S3FileField
@@ -66,11 +67,13 @@ class S3FileSerializerField(serializers.FileField):
         field = self.model_field
         if field is None:
             self.fail("no_field_id")
+        config = get_settings()
         try:
-            value = read_field_value(data, field.id)
+            value = read_field_value(data, field.id, max_age=config.field_value_max_age)
         except InvalidSignedValue as error:
             self.fail("invalid_upload", reason=str(error))
-        refusal = uploader_refusal(value.uploader, self.context.get("request", current_request()))
+        request = self.context.get("request", current_request())
+        refusal = uploader_refusal(value.uploader, request, config.values_bound_to_uploader)
         if refusal:
             self.fail("other_uploader", reason=refusal)
         # The record being updated may hold it already: a retried PUT of the same record.

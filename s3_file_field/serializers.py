@@ -185,7 +185,7 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(
                 {"checksum": 'This server requires a checksum for every part: send "md5".'}
             )
-        count = planned_part_count(file_size)
+        count = planned_part_count(file_size, get_settings().part_size)
         beyond = sorted(n for n in attrs.get("part_checksums", {}) if n > count)
         if beyond:
             raise serializers.ValidationError({"part_checksums": _no_such_part(count, beyond[0])})
@@ -221,7 +221,7 @@ class UploadSignatureField(serializers.Field):  # type: ignore[type-arg]
 
     def to_internal_value(self, data: Any) -> UploadTicket:
         try:
-            return read_upload_ticket(data)
+            return read_upload_ticket(data, max_age=get_settings().upload_signature_max_age)
         except InvalidSignedValue as error:
             raise serializers.ValidationError(str(error)) from None
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from .attach import uploader_of
 from .backends.base import PartReceipt, StoredPart, UploadBackend
-from .conf import S3_MAX_PART_COUNT, S3_MAX_PART_SIZE, MiB, get_settings
+from .conf import S3_MAX_PART_COUNT, S3_MAX_PART_SIZE, MiB, Settings
 from .exceptions import InvalidParts, ObjectExists, UploadNotFound, UploadRefused
 from .fields import S3FileField
 from .filenames import is_active_type
@@ -18,13 +18,12 @@ from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
 from .values import UploadTicket, sign_field_value, sign_upload_ticket
 
 
-def plan_part_size(file_size: int) -> tuple[int, bool]:
+def plan_part_size(file_size: int, part_size: int) -> tuple[int, bool]:
     """The part size for a file, and whether it goes up in parts at all.
 
-    A file no larger than one part goes up in one PUT. Otherwise parts are the configured size,
-    grown (in whole MiB) for files that would need more than 10,000 parts.
+    A file no larger than one part goes up in one PUT. Otherwise parts are `part_size`, grown
+    (in whole MiB) for files that would need more than 10,000 parts.
     """
-    part_size = get_settings().part_size
     if file_size <= part_size:
         return part_size, False
     needed = -(-file_size // S3_MAX_PART_COUNT)
@@ -33,8 +32,8 @@ def plan_part_size(file_size: int) -> tuple[int, bool]:
     return part_size, True
 
 
-def planned_part_count(file_size: int) -> int:
-    part_size, multipart = plan_part_size(file_size)
+def planned_part_count(file_size: int, part_size: int) -> int:
+    part_size, multipart = plan_part_size(file_size, part_size)
     return max(1, -(-file_size // part_size)) if multipart else 1
 
 
@@ -68,11 +67,12 @@ def presign_parts(
     field: S3FileField,
     ticket: UploadTicket,
     part_numbers: Iterable[int],
-    md5s: Mapping[int, str] | None = None,
+    md5s: Mapping[int, str] | None,
+    expires: int,
 ) -> list[PresignedPart]:
-    """URLs for these parts, each signed for its size and, where given, its Content-MD5."""
+    """URLs for these parts, each signed for its size and, where given, its Content-MD5, living
+    `expires` seconds."""
     backend = _backend(field)
-    expires = get_settings().presigned_url_expires
     md5s = md5s or {}
     parts = []
     for number in part_numbers:
@@ -95,6 +95,7 @@ def prepare(
     file_size: int,
     content_type: str,
     request: Any,
+    config: Settings,
     checksum: str | None = None,
     md5s: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
@@ -110,7 +111,7 @@ def prepare(
         request=request,
     )
     backend = _backend(field)
-    part_size, multipart = plan_part_size(file_size)
+    part_size, multipart = plan_part_size(file_size, config.part_size)
     upload_id = backend.create_multipart_upload(name, content_type) if multipart else None
     ticket = UploadTicket(
         field_id=field.id,
@@ -123,7 +124,7 @@ def prepare(
         checksum=checksum,
         uploader=uploader_of(request),
     )
-    batch = get_settings().part_url_batch
+    batch = config.part_url_batch
     if checksum is None:
         first_batch: Iterable[int] = range(1, min(ticket.part_count, batch) + 1)
     else:
@@ -136,7 +137,14 @@ def prepare(
         "upload_id": upload_id,
         "part_size": part_size,
         "part_count": ticket.part_count,
-        "parts": [part.as_dict() for part in presign_parts(field, ticket, first_batch, md5s)],
+        "parts": [
+            part.as_dict()
+            for part in presign_parts(
+                field, ticket, first_batch, md5s, config.presigned_url_expires
+            )
+        ],
+        # What one upload-parts/ call may ask for.
+        "max_part_urls": config.max_part_urls_per_request,
         # A single PUT is signed for these headers: the client sends exactly them.
         "part_headers": {} if multipart else single_put_headers(content_type),
         "checksum": checksum,

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core import signing
 
-from .conf import get_settings
 from .exceptions import InvalidSignedValue
 
 UPLOAD_SIGNATURE_SALT = "s3_file_field.upload-signature"
@@ -101,13 +100,9 @@ def sign_upload_ticket(ticket: UploadTicket) -> str:
     )
 
 
-def read_upload_ticket(signature: Any) -> UploadTicket:
-    payload = _load(
-        signature,
-        UPLOAD_SIGNATURE_SALT,
-        get_settings().upload_signature_max_age,
-        "upload signature",
-    )
+def read_upload_ticket(signature: Any, *, max_age: int) -> UploadTicket:
+    """Check an upload signature no older than `max_age` seconds."""
+    payload = _load(signature, UPLOAD_SIGNATURE_SALT, max_age, "upload signature")
     try:
         return UploadTicket(
             field_id=str(payload["f"]),
@@ -130,11 +125,9 @@ def sign_field_value(field_id: str, name: str, size: int, uploader: str | None =
     )
 
 
-def read_field_value(value: Any, field_id: str) -> FieldValue:
-    """Check a field value for the field `field_id`."""
-    payload = _load(
-        value, FIELD_VALUE_SALT, get_settings().field_value_max_age, "uploaded file value"
-    )
+def read_field_value(value: Any, field_id: str, *, max_age: int) -> FieldValue:
+    """Check a field value for the field `field_id`, no older than `max_age` seconds."""
+    payload = _load(value, FIELD_VALUE_SALT, max_age, "uploaded file value")
     try:
         result = FieldValue(
             field_id=str(payload["f"]),

@@ -119,7 +119,8 @@ class UploadAPIView(UploadPolicyView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         ticket = data.get("upload_signature")
-        if isinstance(ticket, UploadTicket) and uploader_refusal(ticket.uploader, request):
+        bound = get_settings().values_bound_to_uploader
+        if isinstance(ticket, UploadTicket) and uploader_refusal(ticket.uploader, request, bound):
             self.permission_denied(request, message=ANOTHER_USERS_UPLOAD)
         return data
 
@@ -152,8 +153,9 @@ class PrepareView(UploadAPIView):
     def post(self, request: Request) -> Response:
         data = self.validated(request)
         self.check_field_permissions(request, data["field_id"])
-        rate = get_settings().anonymous_multipart_rate
-        if rate is not None and uploads.plan_part_size(data["file_size"])[1]:
+        config = get_settings()
+        rate = config.anonymous_multipart_rate
+        if rate is not None and uploads.plan_part_size(data["file_size"], config.part_size)[1]:
             throttle = AnonymousMultipartThrottle(rate)
             if not throttle.allow_request(request, self):
                 self.throttled(request, throttle.wait() or 1.0)
@@ -165,6 +167,7 @@ class PrepareView(UploadAPIView):
                 data["file_size"],
                 data["content_type"],
                 request,
+                config,
                 checksum=data.get("checksum"),
                 md5s=data.get("part_checksums"),
             )
@@ -187,6 +190,7 @@ class PartsView(UploadAPIView):
             data["upload_signature"],
             data["part_numbers"],
             data.get("part_checksums"),
+            get_settings().presigned_url_expires,
         )
         return Response({"parts": [part.as_dict() for part in parts]})
 

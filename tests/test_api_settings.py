@@ -48,3 +48,26 @@ def test_throttle_classes_setting(api_client, monkeypatch):
     cache.clear()
     statuses = [post(api_client, "upload-prepare", BODY).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_one_settings_table_names_every_setting_once():
+    """`Settings` has an attribute per row of the table, and the README's table a row each."""
+    from dataclasses import fields
+    from pathlib import Path
+
+    from s3_file_field.conf import TABLE, Settings
+
+    assert [field.name for field in fields(Settings)] == [row.attribute for row in TABLE]
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    documented = [line.split("`")[1] for line in readme.splitlines() if line.startswith("| `S3FF_")]
+    assert sorted(documented) == sorted(row.name for row in TABLE)
+
+
+@override_settings(S3FF_MAX_PART_URLS_PER_REQUEST=7)
+def test_prepare_tells_how_many_part_urls_one_call_may_ask_for(api_client):
+    response = api_client.post(
+        "/api/s3-upload/upload-prepare/",
+        {"field_id": "test_app.Resource.blob", "file_name": "a.bin", "file_size": 1},
+        format="json",
+    )
+    assert response.json()["max_part_urls"] == 7

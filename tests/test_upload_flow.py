@@ -37,7 +37,7 @@ def test_upload_reads_back_equal(api_client, s3_client, store_case, upload, size
     assert body["object_key"] == result.prepare["object_key"]
     assert body["object_key"].endswith("/report_2024.bin")
     assert read_back(s3_client, store_case.bucket, body["object_key"]) == data
-    value = read_field_value(body["field_value"], store_case.field_id)
+    value = read_field_value(body["field_value"], store_case.field_id, max_age=60)
     assert (value.size, value.field_id) == (size, store_case.field_id)
     multipart = size > 5 * MiB
     assert (result.prepare["upload_id"] is not None) == multipart

@@ -2,9 +2,6 @@ import { S3FileFieldError } from './errors.js';
 import type { PlannedPart } from './plan.js';
 import type { SignedPart } from './protocol.js';
 
-/** `upload-parts/` signs at most this many parts per call. */
-export const maxPartsPerSigningCall = 100;
-
 export interface PartUrlBookOptions {
   /** Signs the given parts (a call to `upload-parts/`). */
   readonly sign: (partNumbers: number[]) => Promise<SignedPart[]>;
@@ -14,6 +11,8 @@ export interface PartUrlBookOptions {
   readonly signed: readonly SignedPart[];
   /** How many upcoming parts should already have a URL, so no part waits for one. */
   readonly lookahead: number;
+  /** The most parts one call may sign (the server's `max_part_urls`). */
+  readonly maxPerCall: number;
   /**
    * Whether a part may join a batch signed for another part (default: all may).
    * The part asked for is always signed.
@@ -80,7 +79,7 @@ export class PartUrlBook {
     const batch = [partNumber];
     const batchable = this.options.batchable ?? (() => true);
     for (let position = (this.positions.get(partNumber) ?? 0) + 1; position < this.order.length; position++) {
-      if (batch.length === maxPartsPerSigningCall) break;
+      if (batch.length >= this.options.maxPerCall) break;
       const candidate = this.order[position] as number;
       if (this.urls.has(candidate) || this.inFlight.has(candidate)) continue;
       if (!batchable(candidate)) break;

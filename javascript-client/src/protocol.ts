@@ -29,6 +29,8 @@ export interface PreparedUpload {
   readonly partHeaders: Readonly<Record<string, string>>;
   /** Whether every part URL is signed for its `Content-MD5` (a server without the extension leaves it out). */
   readonly checksums: boolean;
+  /** The most part URLs one `upload-parts/` call may ask for (older servers: 100). */
+  readonly maxPartUrls: number;
 }
 
 export interface FinalizedUpload {
@@ -111,6 +113,9 @@ function readSignedPart(part: BodyReader): SignedPart {
   };
 }
 
+/** What `upload-parts/` signs at most per call, where the server does not say (before `max_part_urls`). */
+export const defaultMaxPartUrls = 100;
+
 export function readPrepareResponse(body: unknown): PreparedUpload {
   const reader = BodyReader.of('upload-prepare/', body);
   return {
@@ -122,6 +127,7 @@ export function readPrepareResponse(body: unknown): PreparedUpload {
     parts: reader.get('parts').list().map(readSignedPart),
     partHeaders: reader.get('part_headers').stringMap(),
     checksums: reader.get('checksum').optional()?.string() === 'md5',
+    maxPartUrls: reader.get('max_part_urls').optional()?.count() ?? defaultMaxPartUrls,
   };
 }
 

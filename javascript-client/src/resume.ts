@@ -24,6 +24,8 @@ export interface ResumeRecord {
   readonly partHeaders: Readonly<Record<string, string>>;
   /** Whether each part URL is signed for its Content-MD5 (absent in records of older clients). */
   readonly checksums?: boolean;
+  /** The server's `max_part_urls` (absent in records of older clients). */
+  readonly maxPartUrls?: number;
   /** When the upload was prepared (ms since the epoch). */
   readonly createdAt: number;
 }
@@ -132,7 +134,8 @@ function isResumeRecord(value: unknown): value is ResumeRecord {
     typeof record.createdAt === 'number' &&
     typeof record.partHeaders === 'object' &&
     record.partHeaders !== null &&
-    (record.checksums === undefined || typeof record.checksums === 'boolean')
+    (record.checksums === undefined || typeof record.checksums === 'boolean') &&
+    (record.maxPartUrls === undefined || (Number.isInteger(record.maxPartUrls) && (record.maxPartUrls as number) > 0))
   );
 }
 

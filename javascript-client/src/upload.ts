@@ -12,7 +12,13 @@ import { PartUrlBook } from './part-urls.js';
 import { type PlannedPart, planParts } from './plan.js';
 import { runBounded } from './pool.js';
 import { type ProgressListener, ProgressTracker } from './progress.js';
-import type { FinalizedUpload, PreparedUpload, SignedPart, StoredPart } from './protocol.js';
+import {
+  defaultMaxPartUrls,
+  type FinalizedUpload,
+  type PreparedUpload,
+  type SignedPart,
+  type StoredPart,
+} from './protocol.js';
 import { type ResumeRecord, type ResumeStore, resumeKey } from './resume.js';
 import { isRetryableStatus, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
 import { StallGuard } from './stall.js';
@@ -85,6 +91,8 @@ interface UploadSession {
   readonly signature: string;
   readonly multipart: boolean;
   readonly partHeaders: Readonly<Record<string, string>>;
+  /** The most part URLs one `upload-parts/` call may ask for. */
+  readonly maxPartUrls: number;
   readonly integrity: PartIntegrity;
   readonly parts: readonly PlannedPart[];
   /** Part URLs at hand (from `upload-prepare/`). */
@@ -203,6 +211,7 @@ class UploadRun {
       signature: prepared.uploadSignature,
       multipart: prepared.uploadId !== null,
       partHeaders: prepared.partHeaders,
+      maxPartUrls: prepared.maxPartUrls,
       integrity: signOnePut ? 'signed' : this.integrityFor(prepared.checksums),
       parts,
       signed: signedForWholeFile || signOnePut ? [] : prepared.parts,
@@ -216,6 +225,7 @@ class UploadRun {
       partCount: prepared.partCount,
       partHeaders: prepared.partHeaders,
       checksums: session.integrity === 'signed',
+      maxPartUrls: prepared.maxPartUrls,
       createdAt: Date.now(),
     };
     await this.storeRecord((store, key) => store.set(key, record));
@@ -284,6 +294,7 @@ class UploadRun {
       signature: record.uploadSignature,
       multipart: record.multipart,
       partHeaders: record.partHeaders,
+      maxPartUrls: record.maxPartUrls ?? defaultMaxPartUrls,
       integrity,
       parts,
       signed: [],
@@ -340,6 +351,7 @@ class UploadRun {
       parts: pending,
       signed: session.signed,
       lookahead: 2 * this.engine.concurrency,
+      maxPerCall: session.maxPartUrls,
     });
     await runBounded(
       pending,

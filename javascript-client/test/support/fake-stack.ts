@@ -30,6 +30,8 @@ export interface FakeStackOptions {
   partSize?: number;
   /** Parts signed in the prepare answer; the rest come from upload-parts/. */
   firstBatch?: number;
+  /** The most parts one upload-parts/ call may ask for; `null`: the answer does not say (an older server). */
+  maxPartUrls?: number | null;
   /** Where the signed part URLs point. */
   storeOrigin?: string;
   /** Whether the API knows the checksum extension (signs URLs for Content-MD5); default true. */
@@ -84,6 +86,7 @@ export class FakeStack {
   private readonly storeFaults = new Map<number, StoreFault[]>();
   private readonly partSize: number;
   private readonly firstBatch: number;
+  private readonly maxPartUrls: number | null;
   private readonly storeOrigin: string;
   private readonly checksumExtension: boolean;
   private readonly requireChecksums: boolean;
@@ -92,6 +95,7 @@ export class FakeStack {
   constructor(options: FakeStackOptions = {}) {
     this.partSize = options.partSize ?? 10;
     this.firstBatch = options.firstBatch ?? 16;
+    this.maxPartUrls = options.maxPartUrls === undefined ? 100 : options.maxPartUrls;
     this.storeOrigin = options.storeOrigin ?? 'https://store.test';
     this.checksumExtension = options.checksumExtension ?? true;
     this.requireChecksums = options.requireChecksums ?? false;
@@ -216,6 +220,7 @@ export class FakeStack {
       part_count: partCount,
       parts: firstParts.map((partNumber) => this.signedPart(upload, partNumber, md5s.get(partNumber))),
       part_headers: upload.partHeaders,
+      ...(this.maxPartUrls === null ? {} : { max_part_urls: this.maxPartUrls }),
       ...(checksums ? { checksum: 'md5' } : {}),
     });
   }
@@ -224,8 +229,9 @@ export class FakeStack {
     const upload = this.uploads.get(body.upload_signature as string);
     if (!upload) return jsonResponse(400, { upload_signature: ['Bad or expired signature.'] });
     const partNumbers = body.part_numbers as number[];
-    if (partNumbers.length === 0 || partNumbers.length > 100) {
-      return jsonResponse(400, { part_numbers: ['Ask for 1 to 100 parts.'] });
+    const limit = this.maxPartUrls ?? 100;
+    if (partNumbers.length === 0 || partNumbers.length > limit) {
+      return jsonResponse(400, { part_numbers: [`Ask for 1 to ${limit} parts.`] });
     }
     if (partNumbers.some((n) => n < 1 || n > upload.partCount)) {
       return jsonResponse(400, { part_numbers: ['Part number out of range.'] });

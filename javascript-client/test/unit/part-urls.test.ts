@@ -7,7 +7,7 @@ function signedPart(partNumber: number, size = 10): SignedPart {
   return { partNumber, size, uploadUrl: `https://store.test/p${partNumber}`, headers: {} };
 }
 
-function bookFor(partCount: number, firstBatch: number, lookahead = 4) {
+function bookFor(partCount: number, firstBatch: number, lookahead = 4, maxPerCall = 100) {
   const calls: number[][] = [];
   const book = new PartUrlBook({
     sign: async (partNumbers) => {
@@ -18,6 +18,7 @@ function bookFor(partCount: number, firstBatch: number, lookahead = 4) {
     parts: planParts(partCount * 10, 10, partCount),
     signed: Array.from({ length: firstBatch }, (_, index) => signedPart(index + 1)),
     lookahead,
+    maxPerCall,
   });
   return { book, calls };
 }
@@ -44,6 +45,12 @@ describe('PartUrlBook', () => {
     expect(calls[0]).toHaveLength(100);
   });
 
+  it('asks for no more parts per call than the server allows', async () => {
+    const { book, calls } = bookFor(30, 0, 0, 7);
+    await book.get(1);
+    expect(calls).toEqual([[1, 2, 3, 4, 5, 6, 7]]);
+  });
+
   it('signs one part again on demand', async () => {
     const { book, calls } = bookFor(3, 3);
     await book.resign(2);
@@ -62,6 +69,7 @@ describe('PartUrlBook', () => {
       parts: planParts(30, 10, 3),
       signed: [],
       lookahead: 0,
+      maxPerCall: 100,
     });
     await expect(book.get(1)).rejects.toThrow('upload-parts/ failed');
     expect((await book.get(1)).partNumber).toBe(1);
@@ -77,12 +85,19 @@ describe('PartUrlBook', () => {
       parts: planParts(30, 10, 3),
       signed: [],
       lookahead: 0,
+      maxPerCall: 100,
     });
     await expect(book.get(2)).rejects.toThrow('the server signed part 2 for 7 bytes');
   });
 
   it('reports a part the server did not sign', async () => {
-    const book = new PartUrlBook({ sign: async () => [], parts: planParts(30, 10, 3), signed: [], lookahead: 0 });
+    const book = new PartUrlBook({
+      sign: async () => [],
+      parts: planParts(30, 10, 3),
+      signed: [],
+      lookahead: 0,
+      maxPerCall: 100,
+    });
     await expect(book.get(2)).rejects.toThrow('upload-parts/ did not sign part 2');
   });
 });

@@ -61,6 +61,20 @@ describe('file sizes', () => {
     expect(stack.partPuts).toHaveLength(251);
   });
 
+  it.each([
+    [7, 7],
+    [null, 100],
+  ])('asks upload-parts/ for no more parts than the server allows (%s)', async (limit, expected) => {
+    const stack = new FakeStack({ partSize: 10, firstBatch: 2, maxPartUrls: limit });
+    const file = makeFile(1500);
+
+    await clientFor(stack).upload(file, knownFieldId);
+
+    const batches = stack.callsTo('upload-parts/').map((call) => (call.body.part_numbers as number[]).length);
+    expect(Math.max(...batches)).toBe(expected);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
   it('resolves upload() to the whole finalize answer', async () => {
     const stack = new FakeStack();
     const result = await clientFor(stack).upload(makeFile(25, 'report.pdf'), knownFieldId);
