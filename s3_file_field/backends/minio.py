@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +41,8 @@ try:
     from minio.deleteobjects import DeleteObject
     from minio.error import InvalidResponseError, S3Error, ServerError
     from minio_storage.storage import MinioStorage
+
+    from .minio_sdk import MinioSdk, read_timeout, storage_key
 except ImportError:  # pragma: no cover - django-minio-storage not installed
     MinioStorage = None  # type: ignore[assignment,misc]
 
@@ -81,8 +82,8 @@ class MinioBackend(UploadBackend):
             # The SDK's own pool waits 5 minutes to connect and retries 5 times with backoff:
             # 6 s per call when the store refuses connections, 30 minutes when it drops them.
             pool = _pool_like(
-                source._http,
-                _bounded_timeout(_pool_timeout(source._http)),
+                MinioSdk(source).pool,
+                _bounded_timeout(_pool_timeout(MinioSdk(source).pool)),
                 urllib3.Retry(
                     total=STORE_ATTEMPTS - 1,
                     status_forcelist=(500, 502, 503, 504),
@@ -90,8 +91,12 @@ class MinioBackend(UploadBackend):
                     respect_retry_after_header=False,
                 ),
             )
-            bounded = self._bounded = (source, _client_over(source, pool))
+            bounded = self._bounded = (source, MinioSdk(source).over(pool))
         return bounded[1]
+
+    @property
+    def sdk(self) -> MinioSdk:
+        return MinioSdk(self.client)
 
     @property
     def presign_client(self) -> Minio:
@@ -105,7 +110,7 @@ class MinioBackend(UploadBackend):
         return str(self.storage.bucket_name)  # type: ignore[attr-defined]
 
     def bucket_key(self, name: str) -> str:
-        return str(self.storage._sanitize_path(name))  # type: ignore[attr-defined]
+        return storage_key(self.storage, name)  # type: ignore[arg-type]
 
     def _presign(
         self,
@@ -114,19 +119,13 @@ class MinioBackend(UploadBackend):
         query: dict[str, str | list[str] | tuple[str]],
         expires: int,
     ) -> str:
-        client = self.presign_client
+        sdk = MinioSdk(self.presign_client)
         with _translated_errors():
-            region = client._get_region(self.bucket)
-            if client._provider is None:
-                raise StorageError("The minio client has no credentials to sign with.")
-            credentials = client._provider.retrieve()
-        url = client._base_url.build(
-            method="PUT",
-            region=region,
-            bucket_name=self.bucket,
-            object_name=self.bucket_key(name),
-            query_params=query,
-        )
+            region = sdk.region(self.bucket)
+            credentials = sdk.credentials()
+        if credentials is None:
+            raise StorageError("The minio client has no credentials to sign with.")
+        url = sdk.object_url("PUT", region, self.bucket, self.bucket_key(name), query)
         return presign_url(
             method="PUT",
             url=url,
@@ -154,9 +153,7 @@ class MinioBackend(UploadBackend):
     def create_multipart_upload(self, name: str, content_type: str) -> str:
         headers: dict[str, str | list[str] | tuple[str]] = {**object_headers(content_type)}
         with _translated_errors():
-            return str(
-                self.client._create_multipart_upload(self.bucket, self.bucket_key(name), headers)
-            )
+            return self.sdk.create_multipart_upload(self.bucket, self.bucket_key(name), headers)
 
     def presign_upload_part(
         self,
@@ -181,9 +178,7 @@ class MinioBackend(UploadBackend):
         marker: str | None = None
         with _translated_errors():
             while True:
-                page = self.client._list_parts(
-                    self.bucket, self.bucket_key(name), upload_id, part_number_marker=marker
-                )
+                page = self.sdk.list_parts(self.bucket, self.bucket_key(name), upload_id, marker)
                 parts.extend(
                     StoredPart(p.part_number, p.size or 0, quoted_etag(p.etag)) for p in page.parts
                 )
@@ -195,7 +190,7 @@ class MinioBackend(UploadBackend):
         self, name: str, upload_id: str, parts: Sequence[PartReceipt]
     ) -> None:
         with _translated_errors():
-            self.client._complete_multipart_upload(
+            self.sdk.complete_multipart_upload(
                 self.bucket,
                 self.bucket_key(name),
                 upload_id,
@@ -205,7 +200,7 @@ class MinioBackend(UploadBackend):
     def abort_multipart_upload(self, name: str, upload_id: str) -> None:
         try:
             with _translated_errors():
-                self.client._abort_multipart_upload(self.bucket, self.bucket_key(name), upload_id)
+                self.sdk.abort_multipart_upload(self.bucket, self.bucket_key(name), upload_id)
         except UploadNotFound:
             pass
 
@@ -229,29 +224,28 @@ class MinioBackend(UploadBackend):
 
     def with_timeout(self, seconds: float) -> MinioBackend:
         source = self.storage_client
-        pool = _pool_like(
-            source._http, urllib3.Timeout(connect=seconds, read=seconds), retries=False
-        )
-        return MinioBackend(self.storage, _client_over(source, pool))
+        sdk = MinioSdk(source)
+        pool = _pool_like(sdk.pool, urllib3.Timeout(connect=seconds, read=seconds), retries=False)
+        return MinioBackend(self.storage, sdk.over(pool))
 
     def storage_name(self, key: str) -> str | None:
         return key if key and self.bucket_key(key) == key else None
 
     def presigning_problem(self) -> str | None:
         # This library signs minio URLs itself, always with Signature Version 4.
-        if self.presign_client._provider is None:
+        if MinioSdk(self.presign_client).credentials() is None:
             return "the minio client has no credentials to sign with"
         return None
 
     def check_bucket(self) -> None:
         query: _Params = {"list-type": "2", "max-keys": "1", "prefix": self.key_prefix("")}
         with _translated_errors():
-            self.client._execute("GET", self.bucket, query_params=query)
+            self.sdk.execute("GET", self.bucket, query_params=query)
 
     def get_cors_rules(self) -> list[CorsRule] | None:
         try:
             with _translated_errors():
-                response = self.client._execute("GET", self.bucket, query_params={"cors": ""})
+                response = self.sdk.execute("GET", self.bucket, query_params={"cors": ""})
         except NoCorsConfiguration:
             return None
         # The store's own answer to our signed request; expat refuses external entities.
@@ -266,7 +260,7 @@ class MinioBackend(UploadBackend):
             "Content-Type": "application/xml",
         }
         with _translated_errors():
-            self.client._execute(
+            self.sdk.execute(
                 "PUT", self.bucket, body=body, headers=headers, query_params={"cors": ""}
             )
 
@@ -284,11 +278,8 @@ class MinioBackend(UploadBackend):
         upload_id_marker: str | None = None
         with _translated_errors():
             while True:
-                page = self.client._list_multipart_uploads(
-                    self.bucket,
-                    prefix=self.key_prefix(name_prefix),
-                    key_marker=key_marker,
-                    upload_id_marker=upload_id_marker,
+                page = self.sdk.list_multipart_uploads(
+                    self.bucket, self.key_prefix(name_prefix), key_marker, upload_id_marker
                 )
                 for upload in page.uploads:
                     name = self.storage_name(upload.object_name)
@@ -315,16 +306,9 @@ class MinioBackend(UploadBackend):
     def describe(self) -> dict[str, str]:
         return {
             "backend": type(self.storage).__name__,
-            "endpoint": self.client._base_url._url.geturl(),
+            "endpoint": self.sdk.endpoint(),
             "bucket": self.bucket,
         }
-
-
-def _client_over(client: Minio, pool: urllib3.PoolManager) -> Minio:
-    """`client` (endpoint, credentials, shared region cache) sending through `pool`."""
-    copied = copy.copy(client)
-    copied._http = pool
-    return copied
 
 
 def _pool_like(
@@ -354,7 +338,7 @@ def _bounded_timeout(timeout: urllib3.Timeout) -> urllib3.Timeout:
         connect = min(connect, STORE_CONNECT_TIMEOUT)
     else:  # None or unset: only the OS's own limit, which is minutes
         connect = STORE_CONNECT_TIMEOUT
-    return urllib3.Timeout(total=timeout.total, connect=connect, read=timeout._read)
+    return urllib3.Timeout(total=timeout.total, connect=connect, read=read_timeout(timeout))
 
 
 def _local(tag: str) -> str:
