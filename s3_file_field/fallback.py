@@ -70,13 +70,14 @@ def store_plain_upload(field: S3FileField, upload: UploadedFile[Any], request: H
         ) from None
     facts = {
         "object_key": name,
+        "bucket_key": backend.bucket_key(name),
         "file_name": file_name,
         "file_size": upload.size or 0,
         "content_type": upload.content_type or "application/octet-stream",
     }
     _send(s3_file_field_upload_prepare, field, api_request, **facts)
     stored = field.storage.save(name, upload, max_length=field.max_length)
-    facts["object_key"] = stored
+    facts["object_key"], facts["bucket_key"] = stored, backend.bucket_key(stored)
     try:
         served = backend.stat_object(stored)
         # As finalize does: SeaweedFS stores a type it detects in place of octet-stream.

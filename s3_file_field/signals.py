@@ -6,6 +6,7 @@ upload is started), with keyword arguments:
     field         the `S3FileField`
     field_id      "app_label.ModelName.field_name"
     object_key    the storage name the object will have (what the field stores)
+    bucket_key    the key in the bucket (the storage's `location` before the name, if any)
     file_name     the user's file name, as checked
     file_size     the declared size in bytes
     content_type  the declared content type

@@ -12,6 +12,7 @@ from typing import Any
 from django.core import signing
 
 from .exceptions import InvalidSignedValue
+from .parts import PartPlan
 
 UPLOAD_SIGNATURE_SALT = "s3_file_field.upload-signature"
 FIELD_VALUE_SALT = "s3_file_field.field-value"
@@ -37,21 +38,8 @@ class UploadTicket:
     uploader: str | None = None
 
     @property
-    def is_multipart(self) -> bool:
-        return self.upload_id is not None
-
-    @property
-    def part_count(self) -> int:
-        if self.upload_id is None:
-            return 1
-        return max(1, -(-self.file_size // self.part_size))
-
-    def part_size_of(self, part_number: int) -> int:
-        if self.upload_id is None:
-            return self.file_size
-        if part_number < self.part_count:
-            return self.part_size
-        return self.file_size - self.part_size * (self.part_count - 1)
+    def plan(self) -> PartPlan:
+        return PartPlan(self.file_size, self.part_size, multipart=self.upload_id is not None)
 
 
 @dataclass(frozen=True)

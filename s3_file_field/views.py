@@ -20,13 +20,16 @@ from .attach import uploader_refusal
 from .conf import get_settings
 from .exceptions import StorageError, StorageUnavailable, UploadRefused
 from .policy import AnonymousMultipartThrottle, UploadPolicyView
-from .serializers import (
+from .protocol import (
     FinalizeSerializer,
+    NewUpload,
     PartsSerializer,
     PrepareSerializer,
+    SignedUpload,
     SignedUploadSerializer,
+    parts_json,
+    status_json,
 )
-from .values import UploadTicket
 
 logger = logging.getLogger("s3_file_field")
 
@@ -118,9 +121,11 @@ class UploadAPIView(UploadPolicyView):
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        ticket = data.get("upload_signature")
+        upload = data.get("upload")
         bound = get_settings().values_bound_to_uploader
-        if isinstance(ticket, UploadTicket) and uploader_refusal(ticket.uploader, request, bound):
+        if isinstance(upload, SignedUpload) and uploader_refusal(
+            upload.ticket.uploader, request, bound
+        ):
             self.permission_denied(request, message=ANOTHER_USERS_UPLOAD)
         return data
 
@@ -151,27 +156,15 @@ class PrepareView(UploadAPIView):
     max_request_body = MAX_PREPARE_BODY
 
     def post(self, request: Request) -> Response:
-        data = self.validated(request)
-        self.check_field_permissions(request, data["field_id"])
+        new: NewUpload = self.validated(request)["upload"]
+        self.check_field_permissions(request, new.field)
         config = get_settings()
         rate = config.anonymous_multipart_rate
-        if rate is not None and uploads.plan_part_size(data["file_size"], config.part_size)[1]:
+        if rate is not None and new.plan.multipart:
             throttle = AnonymousMultipartThrottle(rate)
             if not throttle.allow_request(request, self):
                 self.throttled(request, throttle.wait() or 1.0)
-        return Response(
-            uploads.prepare(
-                data["field_id"],
-                data["name"],
-                data["file_name"],
-                data["file_size"],
-                data["content_type"],
-                request,
-                config,
-                checksum=data.get("checksum"),
-                md5s=data.get("part_checksums"),
-            )
-        )
+        return Response(uploads.prepare(new, request, config).as_json())
 
 
 class PartsView(UploadAPIView):
@@ -179,28 +172,23 @@ class PartsView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
-        self.check_field_permissions(request, data["field"])
-        ticket: UploadTicket = data["upload_signature"]
-        if not ticket.is_multipart and uploads.status(data["field"], ticket):
+        upload: SignedUpload = data["upload"]
+        self.check_field_permissions(request, upload.field)
+        if not upload.plan.multipart and uploads.status(upload):
             # Nothing is signed for a file once stored (a finished multipart upload has no
             # upload id left to sign for).
             raise UploadStored
-        parts = uploads.presign_parts(
-            data["field"],
-            data["upload_signature"],
-            data["part_numbers"],
-            data.get("part_checksums"),
-            get_settings().presigned_url_expires,
-        )
-        return Response({"parts": [part.as_dict() for part in parts]})
+        expires = get_settings().presigned_url_expires
+        parts = uploads.presign_parts(upload, data["part_numbers"], data["md5s"], expires)
+        return Response(parts_json(parts))
 
 
 class StatusView(UploadAPIView):
     serializer_class = SignedUploadSerializer
 
     def post(self, request: Request) -> Response:
-        data = self.validated(request)
-        return Response({"parts": uploads.status(data["field"], data["upload_signature"])})
+        upload: SignedUpload = self.validated(request)["upload"]
+        return Response(status_json(uploads.status(upload)))
 
 
 class FinalizeView(UploadAPIView):
@@ -209,17 +197,15 @@ class FinalizeView(UploadAPIView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
+        upload: SignedUpload = data["upload"]
         # The value binds the file to the field: whoever lost the right since prepare is refused.
-        self.check_field_permissions(request, data["field"])
-        return Response(
-            uploads.finalize(data["field"], data["upload_signature"], data["receipts"], request)
-        )
+        self.check_field_permissions(request, upload.field)
+        return Response(uploads.finalize(upload, data["receipts"], request).as_json())
 
 
 class AbortView(UploadAPIView):
     serializer_class = SignedUploadSerializer
 
     def post(self, request: Request) -> Response:
-        data = self.validated(request)
-        uploads.abort(data["field"], data["upload_signature"])
+        uploads.abort(self.validated(request)["upload"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,6 +15,7 @@ FIELD = "test_app.Resource.blob"
 COMMON = {
     "field_id",
     "object_key",
+    "bucket_key",
     "file_name",
     "file_size",
     "content_type",
@@ -57,6 +58,26 @@ def test_prepare_and_finalize_send_their_arguments(api_client, upload, received)
     assert prepare["object_key"] == finalize["object_key"] == result.prepare["object_key"]
     assert prepare["request"].user.is_anonymous
     assert (finalize["status"], finalize["reason"]) == ("completed", "")
+
+
+def test_object_key_is_the_storage_name_and_bucket_key_the_key(
+    api_client, upload, received, monkeypatch
+):
+    """They differ once the storage has a location; the API's `object_key` is the bucket's."""
+    from s3_file_field.registry import get_field
+
+    field = get_field(FIELD)
+    assert field is not None
+    assert field.upload_backend is not None
+    # The storage itself, not the lazy object in front of it.
+    monkeypatch.setattr(field.upload_backend.storage, "location", "media")
+    result = upload(api_client, FIELD, b"located", file_name="l.txt")
+    assert result.finalize.status_code == 200, result.finalize.json()
+    (_, prepare), (_, finalize) = received
+    name = prepare["object_key"]
+    assert not name.startswith("media/")
+    assert prepare["bucket_key"] == finalize["bucket_key"] == f"media/{name}"
+    assert result.prepare["object_key"] == result.finalize.json()["object_key"] == f"media/{name}"
 
 
 def test_finalize_failure_is_sent_with_its_reason(api_client, received):

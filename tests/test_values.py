@@ -35,10 +35,10 @@ def test_round_trips():
 
 
 def test_part_arithmetic():
-    assert TICKET.part_count == 3
-    assert [TICKET.part_size_of(n) for n in (1, 2, 3)] == [5, 5, 1]
+    assert TICKET.plan.count == 3
+    assert [TICKET.plan.size_of(n) for n in (1, 2, 3)] == [5, 5, 1]
     single = UploadTicket("a.B.c", "k", "k", 0, "x/y", None, 16)
-    assert (single.part_count, single.part_size_of(1), single.is_multipart) == (1, 0, False)
+    assert (single.plan.count, single.plan.size_of(1), single.plan.multipart) == (1, 0, False)
 
 
 def test_kinds_do_not_mix():

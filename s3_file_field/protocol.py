@@ -1,17 +1,21 @@
-"""Validation of the upload API's requests. Nothing invalid reaches the store or is signed."""
+"""The upload API's shapes, as docs/protocol.md has them: each request's serializer (which
+checks it and names what it parsed for what it is) beside the types its answer is made of.
+Nothing invalid reaches the store or is signed."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.defaultfilters import filesizeformat
 from rest_framework import serializers
 
-from .backends.base import PartReceipt
+from .backends.base import PartReceipt, StoredPart, UploadBackend
 from .conf import S3_MAX_OBJECT_SIZE, S3_MAX_PART_COUNT, get_settings
 from .exceptions import InvalidFileName, InvalidSignedValue, UploadToNeedsInstance
 from .fields import S3FileField
@@ -21,8 +25,8 @@ from .filenames import (
     fit_key,
     is_accepted,
 )
+from .parts import PartPlan
 from .registry import get_field
-from .uploads import planned_part_count
 from .values import UploadTicket, read_upload_ticket
 
 logger = logging.getLogger("s3_file_field")
@@ -30,6 +34,134 @@ logger = logging.getLogger("s3_file_field")
 # S3's ETags are 32 hex digits, quoted, with "-<parts>" for a multipart object; this leaves
 # room for other stores' forms while keeping the largest finalize body bounded.
 MAX_ETAG_LENGTH = 128
+MAX_FIELD_ID_LENGTH = 500
+
+
+# What the requests are, once parsed.
+
+
+@dataclass(frozen=True)
+class NewUpload:
+    """An upload-prepare/ request, checked: what to sign, for which field, under which name."""
+
+    field: S3FileField
+    backend: UploadBackend
+    # The storage name the object will have (what the field stores).
+    name: str
+    file_name: str
+    file_size: int
+    content_type: str
+    plan: PartPlan
+    checksum: str | None
+    md5s: Mapping[int, str]
+
+
+@dataclass(frozen=True)
+class SignedUpload:
+    """An upload signature, checked and resolved once: what it carries, its field, the field's
+    backend."""
+
+    ticket: UploadTicket
+    field: S3FileField
+    backend: UploadBackend
+
+    @property
+    def plan(self) -> PartPlan:
+        return self.ticket.plan
+
+
+# What the answers are made of.
+
+
+@dataclass(frozen=True)
+class PresignedPart:
+    part_number: int
+    size: int
+    upload_url: str
+    content_md5: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        part: dict[str, Any] = {
+            "part_number": self.part_number,
+            "size": self.size,
+            "upload_url": self.upload_url,
+        }
+        if self.content_md5 is not None:
+            # Signed into the URL: the PUT must carry it, and the store checks the bytes.
+            part["headers"] = {"Content-MD5": self.content_md5}
+        return part
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """upload-prepare/'s answer."""
+
+    upload_signature: str
+    # The bucket key (the storage's location before the name).
+    object_key: str
+    upload_id: str | None
+    plan: PartPlan
+    parts: Sequence[PresignedPart]
+    part_headers: Mapping[str, str]
+    checksum: str | None
+    max_part_urls: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "upload_signature": self.upload_signature,
+            "object_key": self.object_key,
+            "upload_id": self.upload_id,
+            "part_size": self.plan.part_size,
+            "part_count": self.plan.count,
+            "parts": [part.as_json() for part in self.parts],
+            "part_headers": dict(self.part_headers),
+            "checksum": self.checksum,
+            "max_part_urls": self.max_part_urls,
+        }
+
+
+def parts_json(parts: Sequence[PresignedPart]) -> dict[str, Any]:
+    """upload-parts/'s answer."""
+    return {"parts": [part.as_json() for part in parts]}
+
+
+def status_json(parts: Sequence[StoredPart]) -> dict[str, Any]:
+    """upload-status/'s answer."""
+    return {
+        "parts": [{"part_number": p.part_number, "size": p.size, "etag": p.etag} for p in parts]
+    }
+
+
+@dataclass(frozen=True)
+class FinalizedUpload:
+    """upload-finalize/'s answer."""
+
+    field_value: str
+    # The bucket key.
+    object_key: str
+    file_size: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "field_value": self.field_value,
+            "object_key": self.object_key,
+            "file_size": self.file_size,
+        }
+
+
+# The requests.
+
+
+class UploadFieldField(serializers.Field):  # type: ignore[type-arg]
+    """A `field_id`, read as the S3FileField it names."""
+
+    def to_internal_value(self, data: Any) -> S3FileField:
+        if not isinstance(data, str) or not data or len(data) > MAX_FIELD_ID_LENGTH:
+            raise serializers.ValidationError(
+                f"Expected a field id, 'app_label.ModelName.field_name' (at most "
+                f"{MAX_FIELD_ID_LENGTH} characters)."
+            )
+        return _upload_field(data)
 
 
 def _upload_field(field_id: str) -> S3FileField:
@@ -129,7 +261,9 @@ def _is_md5(value: str) -> bool:
 
 
 class PrepareSerializer(serializers.Serializer[Any]):
-    field_id = serializers.CharField(max_length=500)
+    """upload-prepare/: validated into `{"upload": NewUpload}`."""
+
+    field_id = UploadFieldField(source="field")
     file_name = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=None)
     file_size = StrictIntegerField(min_value=0, max_value=2**63 - 1)
     # Untrimmed: a type that ends in a line break is refused, not quietly mended.
@@ -137,10 +271,7 @@ class PrepareSerializer(serializers.Serializer[Any]):
         required=False, allow_blank=True, max_length=1000, trim_whitespace=False
     )
     checksum = serializers.ChoiceField(choices=["md5"], required=False, allow_null=True)
-    part_checksums = PartChecksumsField(required=False)
-
-    def validate_field_id(self, value: str) -> S3FileField:
-        return _upload_field(value)
+    part_checksums = PartChecksumsField(required=False, source="md5s")
 
     def validate_file_name(self, value: str) -> str:
         try:
@@ -155,7 +286,7 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(str(error)) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        field: S3FileField = attrs["field_id"]
+        field: S3FileField = attrs["field"]
         backend = field.upload_backend
         assert backend is not None
         file_name: str = attrs["file_name"]
@@ -185,12 +316,15 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(
                 {"checksum": 'This server requires a checksum for every part: send "md5".'}
             )
-        count = planned_part_count(file_size, get_settings().part_size)
-        beyond = sorted(n for n in attrs.get("part_checksums", {}) if n > count)
+        plan = PartPlan.for_file(file_size, get_settings().part_size)
+        md5s: dict[int, str] = attrs.get("md5s", {})
+        beyond = sorted(n for n in md5s if n > plan.count)
         if beyond:
-            raise serializers.ValidationError({"part_checksums": _no_such_part(count, beyond[0])})
+            raise serializers.ValidationError(
+                {"part_checksums": _no_such_part(plan.count, beyond[0])}
+            )
         try:
-            attrs["name"] = fit_key(
+            name = fit_key(
                 field.direct_upload_name,
                 file_name,
                 lambda name: len(backend.bucket_key(name).encode()),
@@ -213,7 +347,19 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(
                 {"file_name": "The file name has no character a storage key can keep."}
             ) from None
-        return attrs
+        return {
+            "upload": NewUpload(
+                field=field,
+                backend=backend,
+                name=name,
+                file_name=file_name,
+                file_size=file_size,
+                content_type=content_type,
+                plan=plan,
+                checksum=checksum,
+                md5s=md5s,
+            )
+        }
 
 
 class UploadSignatureField(serializers.Field):  # type: ignore[type-arg]
@@ -227,32 +373,39 @@ class UploadSignatureField(serializers.Field):  # type: ignore[type-arg]
 
 
 class SignedUploadSerializer(serializers.Serializer[Any]):
-    upload_signature = UploadSignatureField()
+    """upload-status/ and upload-abort/: validated into `{"upload": SignedUpload}`."""
+
+    upload_signature = UploadSignatureField(source="upload")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        ticket: UploadTicket = attrs["upload_signature"]
+        ticket: UploadTicket = attrs["upload"]
         try:
-            attrs["field"] = _upload_field(ticket.field_id)
+            field = _upload_field(ticket.field_id)
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"upload_signature": error.detail}) from None
+        assert field.upload_backend is not None  # _upload_field refuses fields without one
+        attrs["upload"] = SignedUpload(ticket, field, field.upload_backend)
         return attrs
 
 
 class PartsSerializer(SignedUploadSerializer):
+    """upload-parts/: `upload`, the sorted `part_numbers` and their `md5s`."""
+
     part_numbers = PartNumbersField()
-    part_checksums = PartChecksumsField(required=False)
+    part_checksums = PartChecksumsField(required=False, source="md5s")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        ticket: UploadTicket = attrs["upload_signature"]
+        upload: SignedUpload = attrs["upload"]
+        ticket = upload.ticket
         numbers: list[int] = attrs["part_numbers"]
-        beyond = sorted(n for n in set(numbers) if n > ticket.part_count)
+        beyond = sorted(n for n in set(numbers) if n > upload.plan.count)
         if beyond:
             raise serializers.ValidationError(
-                {"part_numbers": _no_such_part(ticket.part_count, beyond[0])}
+                {"part_numbers": _no_such_part(upload.plan.count, beyond[0])}
             )
         attrs["part_numbers"] = sorted(set(numbers))
-        md5s: dict[int, str] = attrs.get("part_checksums", {})
+        md5s: dict[int, str] = attrs.setdefault("md5s", {})
         if set(md5s) - set(numbers):
             raise serializers.ValidationError(
                 {"part_checksums": "Give checksums only for the parts asked for in part_numbers."}
@@ -290,18 +443,20 @@ class PartReceiptsField(serializers.Field):  # type: ignore[type-arg]
 
 
 class FinalizeSerializer(SignedUploadSerializer):
-    parts = PartReceiptsField(required=False)
+    """upload-finalize/: `upload` and the `receipts` of its parts, in order."""
+
+    parts = PartReceiptsField(required=False, source="receipts")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        ticket: UploadTicket = attrs["upload_signature"]
-        receipts: list[PartReceipt] = attrs.get("parts", [])
-        if ticket.is_multipart:
+        plan = attrs["upload"].plan
+        receipts: list[PartReceipt] = attrs.get("receipts", [])
+        if plan.multipart:
             numbers = sorted(r.part_number for r in receipts)
-            if numbers != list(range(1, ticket.part_count + 1)):
+            if numbers != list(range(1, plan.count + 1)):
                 raise serializers.ValidationError(
                     {
-                        "parts": f"List each of the {ticket.part_count} parts once, with "
+                        "parts": f"List each of the {plan.count} parts once, with "
                         "the ETag the store returned for it."
                     }
                 )
