@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from test_app.seaweedfs import SeaweedFS
+from tests.harness.seaweedfs import SeaweedFS
 
 BUCKETS = ["s3ff-test", "s3ff-minio-test"]
 

@@ -21,7 +21,7 @@ One file of random bytes on disk is uploaded again and again by a fresh Node pro
   hashing each part costs (ours hashes each part as it sends it, by default);
 
 in two settings (or those given with `--scenarios`): on loopback straight to SeaweedFS, and
-through test_app/faultproxy.py capping each TCP connection at 20 MB/s with 40 ms more round
+through tests/harness/faultproxy.py capping each TCP connection at 20 MB/s with 40 ms more round
 trip (Django's calls to the store go through it too). It prints median MB/s (10^6 bytes per
 second, like the proxy's cap), the ratios the issue sets targets for, and the peak RSS of each
 uploading Node process; and, to tell what set the pace, the CPU-seconds of Node, SeaweedFS and
@@ -168,7 +168,7 @@ def django_server(
     name: str, python: Path, settings: str, env: dict[str, str], paths: list[str], tmp: Path
 ) -> Iterator[str]:
     """A Django project served by _django_server.py; yields its base URL, stops it by PID."""
-    from test_app.seaweedfs import StopWaiting, free_port, stop_process_group, wait_until
+    from tests.harness.seaweedfs import StopWaiting, free_port, stop_process_group, wait_until
 
     port = free_port()
     log_path = tmp / f"{name}.log"
@@ -214,7 +214,7 @@ def ours_env(endpoint: str, database: Path, part_size: int) -> dict[str, str]:
 
 
 def legacy_env(endpoint: str, database: Path) -> dict[str, str]:
-    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+    from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
     # Nothing of this repository's environment: 1.1.0 runs from its own virtualenv.
     env = {
@@ -234,7 +234,7 @@ def legacy_env(endpoint: str, database: Path) -> dict[str, str]:
 
 
 def s3_client(endpoint: str) -> Any:
-    from test_app.seaweedfs import admin_client
+    from tests.harness.seaweedfs import admin_client
 
     return admin_client(endpoint)
 
@@ -369,7 +369,7 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
     titles = {
         "loopback": "1. Loopback: Node -> SeaweedFS (and Django) on 127.0.0.1",
         "throttled": (
-            f"2. Through test_app/faultproxy.py: {cap:g} MB/s per TCP connection, "
+            f"2. Through tests/harness/faultproxy.py: {cap:g} MB/s per TCP connection, "
             f"+{args.latency_ms:g} ms round trip"
         ),
     }
@@ -554,8 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     # test_app lives at the repository root, which is not on sys.path when a script is run.
     sys.path.insert(1, str(REPO))
     from s3_file_field.conf import DEFAULTS
-    from test_app.faultproxy import FaultProxy, Mode
-    from test_app.seaweedfs import SeaweedFS
+    from tests.harness.faultproxy import FaultProxy, Mode
+    from tests.harness.seaweedfs import SeaweedFS
 
     client_cores: set[int] | None = None
     if args.client_core is not None:

@@ -109,7 +109,7 @@ def ensure_legacy_venv(path: Path) -> Path:
 def measure_legacy(
     python: Path, endpoint_url: str, tmp: Path, budget: Budget, big_reps: int
 ) -> tuple[dict[str, str], list[Measurement]]:
-    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+    from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
     env = {
         k: v
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # test_app lives at the repository root, which is not on sys.path when a script is run.
     sys.path.insert(1, str(REPO))
-    from test_app.seaweedfs import SeaweedFS
+    from tests.harness.seaweedfs import SeaweedFS
 
     budget = Budget(reps=args.reps, seconds=args.budget_seconds)
     python = ensure_legacy_venv(args.legacy_venv.resolve())

@@ -26,7 +26,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from test_app.seaweedfs import SeaweedFS
+    from tests.harness.seaweedfs import SeaweedFS
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -199,7 +199,7 @@ def _step(title: str, command: list[str], cwd: Path) -> None:
 
 def _run(port: int, state: Path) -> int:
     # Imported here: on the first start, prepare() has only just installed what they need.
-    from test_app.seaweedfs import SeaweedFS, allow_browser_uploads, stop_process_group
+    from tests.harness.seaweedfs import SeaweedFS, allow_browser_uploads, stop_process_group
 
     state.mkdir(parents=True, exist_ok=True)
     server = SeaweedFS(buckets=BUCKETS, data_dir=state / "seaweedfs")

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from test_app import seaweedfs
+from tests.harness import seaweedfs
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = os.environ.get(

@@ -8,7 +8,7 @@ from django.conf import settings
 from minio import Minio
 from minio_storage.storage import MinioStorage
 
-from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
 
 def minio_storage() -> MinioStorage:

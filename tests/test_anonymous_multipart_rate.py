@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from .conftest import MiB, post
+from .harness.driver import MiB, post
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from .conftest import post
+from .harness.driver import post
 
 pytestmark = pytest.mark.django_db
 BODY = {"field_id": "test_app.Resource.blob", "file_name": "a.txt", "file_size": 1}

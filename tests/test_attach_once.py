@@ -18,7 +18,7 @@ from test_app.api import ResourceSerializer
 from test_app.forms import ResourceForm
 from test_app.models import Resource
 
-from .conftest import post
+from .harness.driver import post
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"

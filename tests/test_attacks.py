@@ -12,7 +12,7 @@ from django.test import override_settings
 from test_app.forms import ResourceForm
 from test_app.models import Resource
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from s3_file_field.values import UploadTicket, sign_field_value, sign_upload_ticket
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"

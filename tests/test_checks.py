@@ -26,7 +26,7 @@ from s3_file_field.backends.s3 import S3Backend
 from s3_file_field.cors import CorsRule
 from s3_file_field.exceptions import NotSupported
 from s3_file_field.registry import iter_fields
-from test_app.seaweedfs import (
+from tests.harness.seaweedfs import (
     ACCESS_KEY,
     READER_ACCESS_KEY,
     READER_SECRET_KEY,

@@ -10,7 +10,7 @@ import os
 import pytest
 from django.test import override_settings
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 
 pytestmark = pytest.mark.django_db
 

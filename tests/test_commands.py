@@ -23,7 +23,7 @@ from s3_file_field.headers import single_put_headers
 from s3_file_field.management import cleanup
 from s3_file_field.registry import iter_fields
 from test_app.models import Attachment, MultiResource, Resource
-from test_app.seaweedfs import SeaweedFS
+from tests.harness.seaweedfs import SeaweedFS
 
 from .test_checks import minio_storage, s3_storage
 

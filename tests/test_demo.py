@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from test_app import demo
-from test_app.seaweedfs import StopWaiting, free_port, wait_until
+from tests.harness.seaweedfs import StopWaiting, free_port, wait_until
 
 pytestmark = pytest.mark.once
 
@@ -222,7 +222,7 @@ def test_seaweedfs_dying_stops_django(start_demo):
 
 def test_a_crash_stops_seaweedfs(start_demo):
     crash = (
-        "import runpy, test_app.seaweedfs as seaweedfs\n"
+        "import runpy, tests.harness.seaweedfs as seaweedfs\n"
         "def fail(*args): raise RuntimeError('the CORS rule failed')\n"
         "seaweedfs.allow_browser_uploads = fail\n"
         "runpy.run_module('test_app.demo', run_name='__main__')\n"

@@ -8,10 +8,10 @@ import hashlib
 import pytest
 import requests
 
-from test_app.faultproxy import FaultProxy, Mode
-from test_app.seaweedfs import admin_client
+from tests.harness.faultproxy import FaultProxy, Mode
+from tests.harness.seaweedfs import admin_client
 
-from .conftest import post
+from .harness.driver import post
 
 pytestmark = [pytest.mark.once, pytest.mark.django_db]
 
@@ -104,7 +104,7 @@ def test_django_calls_pass_through_untouched(proxy, api_client, monkeypatch):
     from storages.backends.s3 import S3Storage
 
     from test_app.models import Resource
-    from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+    from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
     storage = S3Storage(
         bucket_name="s3ff-test",

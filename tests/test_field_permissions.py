@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from s3_file_field import S3FileField
 from s3_file_field.registry import get_field
 
-from .conftest import Uploaded, post
+from .harness.driver import Uploaded, post
 
 pytestmark = pytest.mark.django_db
 ADMIN_ONLY = "test_app.Resource.blob"

@@ -17,7 +17,7 @@ from django.test import override_settings
 
 from s3_file_field.values import FIELD_VALUE_SALT, UPLOAD_SIGNATURE_SALT, sign_upload_ticket
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 from .test_bad_input import make_ticket
 
 pytestmark = pytest.mark.django_db

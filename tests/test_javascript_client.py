@@ -1,7 +1,7 @@
 """The TypeScript client against the real stack.
 
 Runs javascript-client/test/integration (vitest, in Node) against this Django (pytest-django's
-`live_server`) and the session's SeaweedFS, with test_app/faultproxy.py in between so the tests
+`live_server`) and the session's SeaweedFS, with tests/harness/faultproxy.py in between so the tests
 can fail part PUTs and count them; then looks at the bucket itself: every object the Node tests
 uploaded holds their bytes, and no multipart upload is left behind, aborted ones included.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from storages.backends.s3 import S3Storage
 
-from test_app.faultproxy import FaultProxy
 from test_app.models import Resource
-from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+from tests.harness.faultproxy import FaultProxy
+from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
-from .conftest import MiB
+from .harness.driver import MiB
 
 pytestmark = pytest.mark.once
 

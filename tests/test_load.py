@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from test_app.seaweedfs import StopWaiting, free_port, wait_until
+from tests.harness.seaweedfs import StopWaiting, free_port, wait_until
 
 pytestmark = pytest.mark.once
 

@@ -12,7 +12,7 @@ from s3_file_field.backends.base import PartReceipt
 from s3_file_field.exceptions import ObjectExists
 from s3_file_field.registry import get_field
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 
 pytestmark = pytest.mark.django_db
 

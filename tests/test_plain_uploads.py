@@ -16,7 +16,7 @@ from s3_file_field.registry import get_field
 from s3_file_field.signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
 from test_app.models import LimitedResource, Resource
 
-from .conftest import MiB
+from .harness.driver import MiB
 
 pytestmark = pytest.mark.django_db
 PLAIN_UPLOADS = override_settings(S3FF_PLAIN_UPLOADS=True)

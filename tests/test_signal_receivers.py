@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 
 from s3_file_field.signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
 
-from .conftest import post
+from .harness.driver import post
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"

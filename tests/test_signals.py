@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from s3_file_field.signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
 from test_app.models import Resource
 
-from .conftest import post
+from .harness.driver import post
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"

@@ -23,9 +23,10 @@ from s3_file_field.backends.minio import MinioBackend
 from s3_file_field.backends.s3 import S3Backend
 from s3_file_field.values import UploadTicket, sign_upload_ticket
 from test_app.models import MinioResource, Resource
-from test_app.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
+from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
 
-from .conftest import Connection, MiB, post
+from .conftest import Connection
+from .harness.driver import MiB, post
 
 if TYPE_CHECKING:
     from django.core.files.storage import Storage

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from s3_file_field.filenames import content_disposition, is_accepted, parse_accept
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 
 pytestmark = pytest.mark.django_db
 # Headers a store keeps from a PUT and serves back, each as a client might try to set it.

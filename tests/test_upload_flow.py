@@ -11,7 +11,7 @@ from django.test import override_settings
 from s3_file_field.registry import get_field
 from s3_file_field.values import read_field_value
 
-from .conftest import MiB, post, put_part
+from .harness.driver import MiB, post, put_part
 
 pytestmark = pytest.mark.django_db
 

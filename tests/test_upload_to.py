@@ -12,7 +12,7 @@ import pytest
 from s3_file_field import checks
 from s3_file_field.registry import get_field
 
-from .conftest import post
+from .harness.driver import post
 
 pytestmark = pytest.mark.django_db
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"

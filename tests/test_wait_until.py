@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from test_app.seaweedfs import StopWaiting, wait_until
+from tests.harness.seaweedfs import StopWaiting, wait_until
 
 
 class FakeClock:

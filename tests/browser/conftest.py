@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_app.seaweedfs import allow_browser_uploads
+from tests.harness.seaweedfs import allow_browser_uploads
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -28,7 +28,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from test_app.seaweedfs import (
+from tests.harness.seaweedfs import (
     ACCESS_KEY,
     REGION,
     SECRET_KEY,

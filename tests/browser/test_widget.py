@@ -17,9 +17,9 @@ from playwright.sync_api import Request, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from test_app.models import Attachment, MultiResource, Resource
-from test_app.seaweedfs import wait_until
+from tests.harness.seaweedfs import wait_until
 
-from ..conftest import MiB
+from ..harness.driver import MiB
 from .conftest import screenshot
 
 pytestmark = [

@@ -1,6 +1,6 @@
 /**
  * The real stack the integration tests run against: a Django server with
- * s3_file_field, SeaweedFS, and test_app/faultproxy.py between them. The
+ * s3_file_field, SeaweedFS, and tests/harness/faultproxy.py between them. The
  * Python test tests/test_javascript_client.py starts all three and runs these
  * tests with their addresses in the environment.
  */
@@ -53,7 +53,7 @@ export const stack = readEnv();
 
 // --- the fault proxy ----------------------------------------------------------------------
 
-/** See test_app/faultproxy.py: how a failing part PUT fails. */
+/** See tests/harness/faultproxy.py: how a failing part PUT fails. */
 export type FaultKind = '500' | '503' | 'reset' | 'stall' | 'corrupt';
 
 export type ProxyMode =

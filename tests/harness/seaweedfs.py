@@ -16,18 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
-
-from s3_file_field._sigv4 import presign_url
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CORSRuleTypeDef
 
 ACCESS_KEY = "s3ff-access-key"
 SECRET_KEY = "s3ff-secret-key"  # a throwaway credential of the local test server only
@@ -202,25 +197,13 @@ class SeaweedFS:
             raise RuntimeError(f"{error}:\n{log}") from error
 
     def _buckets_ready(self) -> bool:
-        """True once S3 answers a signed HEAD of every bucket with 200 (buckets come up late);
-        until then, it raises what the HEAD met."""
+        """True once S3 answers a HEAD of every bucket (buckets come up late); until then, it
+        raises what the HEAD met."""
         if self.process is None or self.process.poll() is not None:
             raise StopWaiting(f"SeaweedFS exited early; see {self.log_path}:\n{self.log()}")
+        client = admin_client(self.endpoint_url, attempts=1, timeout=2.0)
         for bucket in self.buckets:
-            url = presign_url(
-                method="HEAD",
-                url=urlsplit(f"{self.endpoint_url}/{bucket}"),
-                headers={},
-                access_key=ACCESS_KEY,
-                secret_key=SECRET_KEY,
-                session_token=None,
-                region=REGION,
-                expires=60,
-            )
-            # Our own loopback http URL, built just above.
-            request = urllib.request.Request(url, method="HEAD")  # noqa: S310
-            with urllib.request.urlopen(request, timeout=2):  # noqa: S310
-                pass
+            client.head_bucket(Bucket=bucket)
         return True
 
     def log(self) -> str:
@@ -245,7 +228,7 @@ class SeaweedFS:
         self.stop()
 
 
-def admin_client(endpoint_url: str) -> S3Client:
+def admin_client(endpoint_url: str, attempts: int = 3, timeout: float = 60.0) -> S3Client:
     """A boto3 client with the server's credentials, independent of any Django storage."""
     import boto3
     from botocore.config import Config
@@ -256,19 +239,21 @@ def admin_client(endpoint_url: str) -> S3Client:
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         region_name=REGION,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"total_max_attempts": attempts},
+            connect_timeout=timeout,
+            read_timeout=timeout,
+        ),
     )
 
 
 def allow_browser_uploads(server: SeaweedFS, origins: list[str]) -> None:
-    """Give every bucket the CORS rule browsers need: PUT from `origins`, with ETag readable."""
+    """Give every bucket the CORS rule the library recommends (`manage.py s3ff_cors`)."""
+    from s3_file_field.cors import recommended_rule
+
     client = admin_client(server.endpoint_url)
-    rule: CORSRuleTypeDef = {
-        "AllowedOrigins": origins,
-        "AllowedMethods": ["GET", "HEAD", "PUT"],
-        "AllowedHeaders": ["*"],
-        "ExposeHeaders": ["ETag"],
-        "MaxAgeSeconds": 3600,
-    }
+    rule: Any = recommended_rule(origins).as_s3()
     for bucket in server.buckets:
         client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})

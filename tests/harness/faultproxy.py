@@ -29,7 +29,7 @@ Control: requests whose path starts with `/__faultproxy__/` are answered by the 
     POST /__faultproxy__/mode     {"mode": "fail", "rate": 0.3, "seed": 1, "kinds": ["500"]}
     POST /__faultproxy__/reset    zero the counters
 
-Run it alone with `python -m test_app.faultproxy --upstream http://127.0.0.1:8333`.
+Run it alone with `python -m tests.harness.faultproxy --upstream http://127.0.0.1:8333`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The test harness: a SeaweedFS runner, a fault proxy and a protocol driver."""
