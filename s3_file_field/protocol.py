@@ -294,23 +294,7 @@ class PrepareSerializer(serializers.Serializer[Any]):
         content_type = attrs.get("content_type") or clean_content_type("")
         attrs["content_type"] = content_type
 
-        limit = min(backend.max_object_size, S3_MAX_OBJECT_SIZE)
-        if field.max_size is not None and file_size > field.max_size:
-            raise serializers.ValidationError(
-                {"file_size": _too_large(file_size, field.max_size, "this field")}
-            )
-        if file_size > limit:
-            raise serializers.ValidationError(
-                {"file_size": _too_large(file_size, limit, "the store")}
-            )
-        if not is_accepted(field.accept_entries, file_name, content_type):
-            allowed = ", ".join(field.accept_entries)
-            raise serializers.ValidationError(
-                {
-                    "content_type": f"A file {file_name!r} of type {content_type!r} is not "
-                    f"accepted here (allowed: {allowed})."
-                }
-            )
+        _check_size_and_type(field, backend, file_name, file_size, content_type)
         checksum = attrs.get("checksum")
         if checksum is None and get_settings().require_checksums:
             raise serializers.ValidationError(
@@ -323,30 +307,7 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(
                 {"part_checksums": _no_such_part(plan.count, beyond[0])}
             )
-        try:
-            name = fit_key(
-                field.direct_upload_name,
-                file_name,
-                lambda name: len(backend.bucket_key(name).encode()),
-                field.max_length or 0,
-            )
-        except InvalidFileName as error:
-            raise serializers.ValidationError({"file_name": str(error)}) from None
-        except UploadToNeedsInstance:
-            # The traceback is the project's to read (check s3_file_field.W018 says so too).
-            logger.warning("Direct upload refused", exc_info=True)
-            raise serializers.ValidationError(
-                {
-                    "field_id": "This field names its files from the record they belong to, "
-                    "which does not exist before the upload: it cannot take direct uploads."
-                }
-            ) from None
-        except SuspiciousFileOperation:
-            # The storage's get_valid_name() keeps letters, digits, "-", "_" and "."; a name
-            # of only other characters (":", "***") leaves it nothing.
-            raise serializers.ValidationError(
-                {"file_name": "The file name has no character a storage key can keep."}
-            ) from None
+        name = _storage_name(field, backend, file_name)
         return {
             "upload": NewUpload(
                 field=field,
@@ -360,6 +321,56 @@ class PrepareSerializer(serializers.Serializer[Any]):
                 md5s=md5s,
             )
         }
+
+
+def _check_size_and_type(
+    field: S3FileField, backend: UploadBackend, file_name: str, file_size: int, content_type: str
+) -> None:
+    """The field's `max_size` and `accept`, and the store's largest object."""
+    limit = min(backend.max_object_size, S3_MAX_OBJECT_SIZE)
+    if field.max_size is not None and file_size > field.max_size:
+        raise serializers.ValidationError(
+            {"file_size": _too_large(file_size, field.max_size, "this field")}
+        )
+    if file_size > limit:
+        raise serializers.ValidationError({"file_size": _too_large(file_size, limit, "the store")})
+    if not is_accepted(field.accept_entries, file_name, content_type):
+        allowed = ", ".join(field.accept_entries)
+        raise serializers.ValidationError(
+            {
+                "content_type": f"A file {file_name!r} of type {content_type!r} is not "
+                f"accepted here (allowed: {allowed})."
+            }
+        )
+
+
+def _storage_name(field: S3FileField, backend: UploadBackend, file_name: str) -> str:
+    """The name the object will have: the field's upload_to, a folder of its own, the file
+    name shortened to fit the field and the key."""
+    try:
+        return fit_key(
+            field.direct_upload_name,
+            file_name,
+            lambda name: len(backend.bucket_key(name).encode()),
+            field.max_length or 0,
+        )
+    except InvalidFileName as error:
+        raise serializers.ValidationError({"file_name": str(error)}) from None
+    except UploadToNeedsInstance:
+        # The traceback is the project's to read (check s3_file_field.W018 says so too).
+        logger.warning("Direct upload refused", exc_info=True)
+        raise serializers.ValidationError(
+            {
+                "field_id": "This field names its files from the record they belong to, "
+                "which does not exist before the upload: it cannot take direct uploads."
+            }
+        ) from None
+    except SuspiciousFileOperation:
+        # The storage's get_valid_name() keeps letters, digits, "-", "_" and "."; a name of
+        # only other characters (":", "***") leaves it nothing.
+        raise serializers.ValidationError(
+            {"file_name": "The file name has no character a storage key can keep."}
+        ) from None
 
 
 class UploadSignatureField(serializers.Field):  # type: ignore[type-arg]
