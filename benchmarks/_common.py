@@ -25,7 +25,7 @@ MiB = 1024 * KiB
 GiB = 1024 * MiB
 TiB = 1024 * GiB
 
-# The sizes named by issue #2, in the order they are printed.
+# The file sizes the prepare/finalize targets are stated for, in the order they are printed.
 SIZES: dict[str, int] = {"1 KiB": KiB, "100 MiB": 100 * MiB, "10 GiB": 10 * GiB, "1 TiB": TiB}
 # Sizes whose bytes this machine actually uploads; the others finalize against a faked store.
 REAL_UPLOAD_SIZES = ("1 KiB", "100 MiB")

@@ -1,4 +1,4 @@
-"""Benchmark (issue #3): how fast the TypeScript client uploads, and in how much memory.
+"""Benchmark: how fast the TypeScript client uploads, and in how much memory.
 
     python benchmarks/client_throughput.py [--rounds 3] [--size-mib 256] [--concurrency 4,6,8]
                                            [--fetch-transport] [--without-checksums]
@@ -73,7 +73,7 @@ MB = 1_000_000
 SCENARIOS = ("loopback", "throttled")
 # 1.1.0's fixed part size, sent one at a time.
 LEGACY_PART_SIZE = 64 * MiB
-# Targets of issue #3.
+# The targets this benchmark judges the client by.
 TARGET_RAW_RATIO = 0.95
 TARGET_LEGACY_RATIO = 3.5
 TARGET_IDEAL_RATIO = 0.85

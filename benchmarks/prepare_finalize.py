@@ -1,4 +1,4 @@
-"""Benchmark (issue #2): the in-process cost of prepare and finalize, ours beside 1.1.0.
+"""Benchmark: the in-process cost of prepare and finalize, ours beside 1.1.0.
 
     python benchmarks/prepare_finalize.py [--reps 30] [--big-reps 10] [--budget-seconds 15]
 
@@ -59,7 +59,7 @@ LEGACY_BUCKET = "s3ff-bench-legacy"
 FIELD_ID = "test_app.Resource.blob"
 OURS = "ours"
 LEGACY = "1.1.0"
-# Targets of issue #2. "64 KB" is read as 64 KiB; the byte count is printed to judge either way.
+# The targets this benchmark judges prepare and finalize by. "64 KB" is read as 64 KiB; the byte count is printed to judge either way.
 TARGET_PREPARE_MS = 10.0
 TARGET_PREPARE_BYTES = 64 * KiB
 
@@ -378,7 +378,7 @@ def report(
     by_key = {(m.size, m.op): m for m in ours}
     small = by_key[("1 KiB", "prepare")]
     huge = by_key[("1 TiB", "prepare")]
-    print("Targets of issue #2 (ours):")
+    print("Targets (ours):")
     print(
         f"  1 KiB prepare makes 0 S3 calls: {small.s3_calls} call(s) -> "
         f"{'holds' if small.s3_calls == '0' else 'MISSED'}"
