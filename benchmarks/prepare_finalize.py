@@ -59,7 +59,8 @@ LEGACY_BUCKET = "s3ff-bench-legacy"
 FIELD_ID = "test_app.Resource.blob"
 OURS = "ours"
 LEGACY = "1.1.0"
-# The targets this benchmark judges prepare and finalize by. "64 KB" is read as 64 KiB; the byte count is printed to judge either way.
+# The targets this benchmark judges prepare and finalize by. "64 KB" is read as 64 KiB; the
+# byte count is printed to judge either way.
 TARGET_PREPARE_MS = 10.0
 TARGET_PREPARE_BYTES = 64 * KiB
 
