@@ -6,7 +6,6 @@ import functools
 import sys
 import threading
 import types
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -15,9 +14,6 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from django.urls import include, path
-from minio import Minio
-from minio_storage.storage import MinioStorage
-from storages.backends.s3 import S3Storage
 
 from s3_file_field import checks
 from s3_file_field import cors as cors_model
@@ -27,41 +23,24 @@ from s3_file_field.cors import CorsRule
 from s3_file_field.exceptions import NotSupported
 from s3_file_field.registry import iter_fields
 from tests.harness.seaweedfs import (
-    ACCESS_KEY,
     READER_ACCESS_KEY,
     READER_SECRET_KEY,
-    REGION,
-    SECRET_KEY,
     SeaweedFS,
 )
+
+from .harness import storages as harness_storages
 
 BUCKET = "s3ff-checks"
 ORIGIN = "https://app.example"
 GOOD_RULE = CorsRule((ORIGIN,), ("PUT",), cors_model.CORS_REQUEST_HEADERS, ("ETag",))
 
 
-def s3_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY, **options):
-    options.setdefault("signature_version", "s3v4")
-    return S3Storage(
-        bucket_name=bucket,
-        endpoint_url=endpoint,
-        access_key=access_key,
-        secret_key=secret,
-        region_name=REGION,
-        addressing_style="path",
-        **options,
-    )
+def s3_storage(endpoint, bucket=BUCKET, **options):
+    return harness_storages.s3_storage(endpoint, bucket, **options)
 
 
-def minio_storage(endpoint, bucket=BUCKET, access_key=ACCESS_KEY, secret=SECRET_KEY):
-    client = Minio(
-        urlsplit(endpoint).netloc,
-        access_key=access_key,
-        secret_key=secret,
-        secure=False,
-        region=REGION,
-    )
-    return MinioStorage(client, bucket, assume_bucket_exists=True)
+def minio_storage(endpoint, bucket=BUCKET, **options):
+    return harness_storages.minio_storage(endpoint, bucket, **options)
 
 
 FAMILIES = {"s3storage": s3_storage, "miniostorage": minio_storage}

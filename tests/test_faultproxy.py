@@ -12,6 +12,7 @@ from tests.harness.faultproxy import FaultProxy, Mode
 from tests.harness.seaweedfs import admin_client
 
 from .harness.driver import post
+from .harness.storages import s3_storage
 
 pytestmark = [pytest.mark.once, pytest.mark.django_db]
 
@@ -101,20 +102,10 @@ def test_corrupt_changes_one_byte_on_the_way(proxy, s3_client):
 
 def test_django_calls_pass_through_untouched(proxy, api_client, monkeypatch):
     """Only presigned PUTs fail: the library's own S3 calls are signed in headers."""
-    from storages.backends.s3 import S3Storage
 
     from test_app.models import Resource
-    from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
-    storage = S3Storage(
-        bucket_name="s3ff-test",
-        endpoint_url=proxy.url,
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        region_name=REGION,
-        signature_version="s3v4",
-        addressing_style="path",
-    )
+    storage = s3_storage(proxy.url, "s3ff-test")
     monkeypatch.setattr(Resource._meta.get_field("blob"), "storage", storage)
     proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("500",)))
     body = {"field_id": "test_app.Resource.blob", "file_name": "a.bin", "file_size": 30 * 2**20}

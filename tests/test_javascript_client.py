@@ -16,13 +16,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from storages.backends.s3 import S3Storage
 
 from test_app.models import Resource
 from tests.harness.faultproxy import FaultProxy
-from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
 
 from .harness.driver import MiB
+from .harness.storages import s3_storage
 
 pytestmark = pytest.mark.once
 
@@ -66,16 +65,7 @@ def test_typescript_client_integration(
     monkeypatch.setattr(
         Resource._meta.get_field("blob"),
         "storage",
-        S3Storage(
-            bucket_name=settings.S3_BUCKET,
-            endpoint_url=fault_proxy.url,
-            access_key=ACCESS_KEY,
-            secret_key=SECRET_KEY,
-            region_name=REGION,
-            signature_version="s3v4",
-            addressing_style="path",
-            file_overwrite=False,
-        ),
+        s3_storage(fault_proxy.url, settings.S3_BUCKET, file_overwrite=False),
     )
     report_path = tmp_path / "report.json"
     results_path = tmp_path / "vitest.json"

@@ -9,11 +9,9 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import urllib3
 from botocore.config import Config
 from django.db.models import Model
 from django.test import override_settings
-from minio import Minio
 from minio_storage.storage import MinioStorage
 from storages.backends.s3 import S3Storage
 
@@ -23,9 +21,10 @@ from s3_file_field.backends.minio import MinioBackend
 from s3_file_field.backends.s3 import S3Backend
 from s3_file_field.values import UploadTicket, sign_upload_ticket
 from test_app.models import MinioResource, Resource
-from tests.harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
+from tests.harness.seaweedfs import SECRET_KEY, SeaweedFS
 
 from .conftest import Connection
+from .harness import storages as harness_storages
 from .harness.driver import MiB, post
 
 if TYPE_CHECKING:
@@ -46,35 +45,15 @@ def s3_storage(
         options["client_config"] = Config(
             s3={"addressing_style": "path"}, signature_version="s3v4", read_timeout=read_timeout
         )
-    return S3Storage(
-        bucket_name="outage",
-        endpoint_url=endpoint,
-        access_key=ACCESS_KEY,
-        secret_key=secret,
-        region_name=REGION,
-        signature_version="s3v4",
-        addressing_style="path",
-        **options,
-    )
+    return harness_storages.s3_storage(endpoint, "outage", secret=secret, **options)
 
 
 def minio_storage(
     endpoint: str, secret: str = SECRET_KEY, read_timeout: float | None = None
 ) -> MinioStorage:
-    http_client = (
-        None
-        if read_timeout is None
-        else urllib3.PoolManager(timeout=urllib3.Timeout(connect=60, read=read_timeout))
+    return harness_storages.minio_storage(
+        endpoint, "outage", secret=secret, read_timeout=read_timeout
     )
-    client = Minio(
-        endpoint.split("//")[1],
-        access_key=ACCESS_KEY,
-        secret_key=secret,
-        secure=False,
-        region=REGION,
-        http_client=http_client,
-    )
-    return MinioStorage(client, "outage", assume_bucket_exists=True)
 
 
 MakeStorage = Callable[..., "Storage"]
