@@ -40,7 +40,7 @@ from .exceptions import (
     UploadToNeedsInstance,
 )
 from .fields import S3FileField
-from .policy import UploadPolicyView
+from .policy import policy_view
 from .registry import iter_fields
 from .widgets import WIDGET_SCRIPT, WIDGET_STYLESHEET, upload_api_base_url
 
@@ -453,11 +453,8 @@ def anonymous_may_upload() -> bool:
         return False
     http_request = HttpRequest()
     http_request.method = "POST"
-    view = UploadPolicyView()
-    view.args, view.kwargs = (), {}
     try:
-        request = view.initialize_request(http_request)
-        view.request = request
+        view, request = policy_view(http_request)
         view.check_permissions(request)
     except (exceptions.PermissionDenied, exceptions.NotAuthenticated):
         return False

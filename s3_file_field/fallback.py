@@ -12,15 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework.exceptions import APIException
 
 from .attach import AttachableName
 from .conf import get_settings
 from .exceptions import InvalidFileName, PlainUploadRefused, UploadToNeedsInstance
-from .filenames import clean_file_name, fit_key, is_active_type
+from .filenames import clean_file_name, runs_script_unasked
 from .policy import admit
-from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
+from .signals import (
+    s3_file_field_upload_finalize,
+    s3_file_field_upload_prepare,
+    upload_signal_args,
+)
 from .widgets import upload_api_base_url
 
 if TYPE_CHECKING:
@@ -36,9 +40,9 @@ def plain_uploads_allowed() -> bool:
     return get_settings().plain_uploads or upload_api_base_url() is None
 
 
-def _send(signal: Any, field: S3FileField, request: Any, **extra: Any) -> None:
+def _send(signal: Any, **args: Any) -> None:
     try:
-        signal.send(sender=field.model, field=field, field_id=field.id, request=request, **extra)
+        signal.send(**args)
     except PermissionDenied as error:
         raise PlainUploadRefused(str(error) or "You may not upload this file.") from None
     except ValidationError as error:
@@ -47,51 +51,45 @@ def _send(signal: Any, field: S3FileField, request: Any, **extra: Any) -> None:
 
 def store_plain_upload(field: S3FileField, upload: UploadedFile[Any], request: HttpRequest) -> str:
     """Check a file sent with the form under the API's policy, store it under a key of its
-    own, and return its name, not attached yet. PlainUploadRefused with the form error's message."""
+    own, and return its name, not attached yet. PlainUploadRefused with the form error's
+    message."""
     try:
         api_request = admit(request, field)
     except APIException as error:
         raise PlainUploadRefused(str(getattr(error, "detail", error))) from None
+    backend = field.upload_backend
+    assert backend is not None  # the form takes plain uploads only where the API is
     try:
         file_name = clean_file_name(upload.name or "")
-        backend = field.upload_backend
-        assert backend is not None
-        name = fit_key(
-            field.direct_upload_name,
-            file_name,
-            lambda key: len(backend.bucket_key(key).encode()),
-            field.max_length or 0,
-        )
-    except (InvalidFileName, SuspiciousFileOperation) as error:
-        raise PlainUploadRefused(str(error) or "The file name cannot be stored.") from None
+        name = field.upload_name(file_name)
+    except InvalidFileName as error:
+        raise PlainUploadRefused(str(error)) from None
     except UploadToNeedsInstance:
         raise PlainUploadRefused(
             "This field cannot take uploads before its record exists."
         ) from None
-    facts = {
-        "object_key": name,
-        "bucket_key": backend.bucket_key(name),
-        "file_name": file_name,
-        "file_size": upload.size or 0,
-        "content_type": upload.content_type or "application/octet-stream",
-    }
-    _send(s3_file_field_upload_prepare, field, api_request, **facts)
+    content_type = upload.content_type or "application/octet-stream"
+    file_size = upload.size or 0
+
+    def signal_args(stored_as: str) -> dict[str, Any]:
+        return upload_signal_args(
+            field,
+            stored_as,
+            backend.bucket_key(stored_as),
+            file_name,
+            file_size,
+            content_type,
+            api_request,
+        )
+
+    _send(s3_file_field_upload_prepare, **signal_args(name))
     stored = field.storage.save(name, upload, max_length=field.max_length)
-    facts["object_key"], facts["bucket_key"] = stored, backend.bucket_key(stored)
     try:
         served = backend.stat_object(stored)
-        # As finalize does: SeaweedFS stores a type it detects in place of octet-stream.
-        served_type = served.headers.get("content-type", "") if served else ""
-        if is_active_type(served_type) and not is_active_type(str(facts["content_type"])):
+        # As finalize does: a store may serve a type it detected from the bytes.
+        if served and runs_script_unasked(content_type, served.headers.get("content-type", "")):
             raise PlainUploadRefused("Files of this type are not accepted here.")
-        _send(
-            s3_file_field_upload_finalize,
-            field,
-            api_request,
-            status="completed",
-            reason="",
-            **facts,
-        )
+        _send(s3_file_field_upload_finalize, **signal_args(stored), status="completed", reason="")
     except PlainUploadRefused:
         field.storage.delete(stored)
         raise

@@ -14,8 +14,8 @@ from django.db.models.fields.files import FieldFile, FileField
 from .attach import ALREADY_ATTACHED, AttachableName, claim, held_elsewhere
 from .backends import get_backend
 from .backends.base import UploadBackend
-from .exceptions import UploadToNeedsInstance
-from .filenames import accept_error, parse_accept
+from .exceptions import InvalidFileName, UploadToNeedsInstance
+from .filenames import accept_error, fit_key, parse_accept
 from .files import S3PlaceholderFile
 from .forms import S3FormFileField
 
@@ -75,6 +75,27 @@ class S3FileField(FileField):
             return name
         folder, base = posixpath.split(name)
         return posixpath.join(folder, str(uuid4()), base)
+
+    def upload_name(self, file_name: str) -> str:
+        """The storage name of a direct upload of `file_name` (already cleaned): as
+        `direct_upload_name`, shortened to fit `max_length` and S3's 1,024-byte keys.
+        InvalidFileName or UploadToNeedsInstance when there is none."""
+        backend = self.upload_backend
+        if backend is None:
+            raise InvalidFileName("This field's storage does not take direct uploads.")
+        try:
+            return fit_key(
+                self.direct_upload_name,
+                file_name,
+                lambda name: len(backend.bucket_key(name).encode()),
+                self.max_length or 0,
+            )
+        except SuspiciousFileOperation:
+            # The storage's get_valid_name() keeps letters, digits, "-", "_" and "."; a name
+            # of only other characters (":", "***") leaves it nothing.
+            raise InvalidFileName(
+                "The file name has no character a storage key can keep."
+            ) from None
 
     @property
     def id(self) -> str:

@@ -203,6 +203,12 @@ def is_active_type(content_type: str) -> bool:
     return kind in ACTIVE_TYPES or kind.endswith(("+xml", "/xml"))
 
 
+def runs_script_unasked(declared_type: str, served_type: str) -> bool:
+    """Whether a store serves as a type that can run script an object declared as one that
+    cannot (SeaweedFS stores a type it detects in place of application/octet-stream)."""
+    return is_active_type(served_type) and not is_active_type(declared_type)
+
+
 def content_disposition(content_type: str) -> str:
     """The `Content-Disposition` an object of this type is stored with: `inline` only for types
     known to be safe to show; anything else is downloaded when opened from the bucket."""

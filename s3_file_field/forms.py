@@ -105,20 +105,12 @@ class S3FormFileField(forms.FileField):
                     str(data), self.model_field_id, max_age=config.field_value_max_age
                 )
             except InvalidSignedValue as error:
-                raise ValidationError(
-                    self.error_messages["invalid_upload"],
-                    code="invalid_upload",
-                    params={"reason": str(error)},
-                ) from None
+                raise self._invalid(str(error)) from None
             refusal = uploader_refusal(
                 value.uploader, current_request(), config.values_bound_to_uploader
             )
             if refusal:
-                raise ValidationError(
-                    self.error_messages["invalid_upload"],
-                    code="invalid_upload",
-                    params={"reason": refusal},
-                )
+                raise self._invalid(refusal)
             # Whether another record holds it is the model field's to say (`validate`): it
             # knows which record is being saved.
             data = S3PlaceholderFile(self.model_field, AttachableName(value.name), value.size)
@@ -146,20 +138,17 @@ class S3FormFileField(forms.FileField):
             return upload  # a plain FileField: Django saves it through the storage
         request = current_request()
         if request is None:
-            raise ValidationError(
-                self.error_messages["invalid_upload"],
-                code="invalid_upload",
-                params={"reason": UNKNOWN_SUBMITTER_OF_FILE},
-            )
+            raise self._invalid(UNKNOWN_SUBMITTER_OF_FILE)
         try:
             name = store_plain_upload(self.model_field, upload, request)
         except PlainUploadRefused as error:
-            raise ValidationError(
-                self.error_messages["invalid_upload"],
-                code="invalid_upload",
-                params={"reason": str(error)},
-            ) from None
+            raise self._invalid(str(error)) from None
         return S3PlaceholderFile(self.model_field, name, upload.size or 0)
+
+    def _invalid(self, reason: str) -> ValidationError:
+        return ValidationError(
+            self.error_messages["invalid_upload"], code="invalid_upload", params={"reason": reason}
+        )
 
     def _check_limits(self, upload: UploadedFile[Any]) -> None:
         """The same limits the upload API enforces, for a plain upload through Django."""

@@ -4,6 +4,7 @@ file sent with a form past what its S3 field would take."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -37,11 +38,12 @@ class S3FileFieldMiddleware:
             return self.get_response(request)
 
 
+@cache
 def size_limits(plain_uploads: bool) -> dict[str, int]:
     """Per form input name, how many bytes of a file sent for it are read: with plain uploads,
     the largest `max_size` of the S3FileFields so named; without, none. A name that another
     FileField has too, or (with plain uploads) an S3FileField without `max_size`, is not
-    bounded here."""
+    bounded here. Computed once: models and their fields do not change while Django runs."""
     limits: dict[str, int | None] = {}
     for field in iter_fields():
         known = limits.get(field.name, 0)

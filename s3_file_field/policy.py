@@ -74,15 +74,22 @@ class UploadPolicyView(APIView):
                 )
 
 
-def admit(request: HttpRequest, field: S3FileField | None = None) -> Request:
-    """Run the upload API's classes (and `field`'s own) for a request that did not come
-    through the API, as upload-prepare/ would; return it as DRF's `Request`. Raises DRF's
-    `NotAuthenticated`, `PermissionDenied` or `Throttled`."""
+def policy_view(request: HttpRequest) -> tuple[UploadPolicyView, Request]:
+    """A view with the upload API's classes for a request that did not come through the API,
+    and the request as DRF's `Request`."""
     view = UploadPolicyView()
     view.args, view.kwargs, view.headers = (), {}, {}
     api_request = view.initialize_request(request)
     view.request = api_request
     view.format_kwarg = None
+    return view, api_request
+
+
+def admit(request: HttpRequest, field: S3FileField | None = None) -> Request:
+    """Run the upload API's classes (and `field`'s own) as upload-prepare/ would; return the
+    request as DRF's `Request`. Raises DRF's `NotAuthenticated`, `PermissionDenied` or
+    `Throttled`."""
+    view, api_request = policy_view(request)
     view.initial(api_request)
     if field is not None:
         view.check_field_permissions(api_request, field)

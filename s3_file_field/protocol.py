@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import SuspiciousFileOperation
 from django.template.defaultfilters import filesizeformat
 from rest_framework import serializers
 
@@ -22,7 +21,6 @@ from .fields import S3FileField
 from .filenames import (
     clean_content_type,
     clean_file_name,
-    fit_key,
     is_accepted,
 )
 from .parts import PartPlan
@@ -307,7 +305,7 @@ class PrepareSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(
                 {"part_checksums": _no_such_part(plan.count, beyond[0])}
             )
-        name = _storage_name(field, backend, file_name)
+        name = _storage_name(field, file_name)
         return {
             "upload": NewUpload(
                 field=field,
@@ -344,16 +342,10 @@ def _check_size_and_type(
         )
 
 
-def _storage_name(field: S3FileField, backend: UploadBackend, file_name: str) -> str:
-    """The name the object will have: the field's upload_to, a folder of its own, the file
-    name shortened to fit the field and the key."""
+def _storage_name(field: S3FileField, file_name: str) -> str:
+    """The name the object will have (`S3FileField.upload_name`), or the request's error."""
     try:
-        return fit_key(
-            field.direct_upload_name,
-            file_name,
-            lambda name: len(backend.bucket_key(name).encode()),
-            field.max_length or 0,
-        )
+        return field.upload_name(file_name)
     except InvalidFileName as error:
         raise serializers.ValidationError({"file_name": str(error)}) from None
     except UploadToNeedsInstance:
@@ -364,12 +356,6 @@ def _storage_name(field: S3FileField, backend: UploadBackend, file_name: str) ->
                 "field_id": "This field names its files from the record they belong to, "
                 "which does not exist before the upload: it cannot take direct uploads."
             }
-        ) from None
-    except SuspiciousFileOperation:
-        # The storage's get_valid_name() keeps letters, digits, "-", "_" and "."; a name of
-        # only other characters (":", "***") leaves it nothing.
-        raise serializers.ValidationError(
-            {"file_name": "The file name has no character a storage key can keep."}
         ) from None
 
 

@@ -23,7 +23,34 @@ idempotent, e.g. keyed on `object_key`. A receiver may also raise `PermissionDen
 `ValidationError` to withhold the field value.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.dispatch import Signal
 
 s3_file_field_upload_prepare = Signal()
 s3_file_field_upload_finalize = Signal()
+
+
+def upload_signal_args(
+    field: Any,
+    name: str,
+    bucket_key: str,
+    file_name: str,
+    file_size: int,
+    content_type: str,
+    request: Any,
+) -> dict[str, Any]:
+    """What both signals carry, for a direct upload and a plain one alike."""
+    return {
+        "sender": field.model,
+        "field": field,
+        "field_id": field.id,
+        "object_key": name,
+        "bucket_key": bucket_key,
+        "file_name": file_name,
+        "file_size": file_size,
+        "content_type": content_type,
+        "request": request,
+    }

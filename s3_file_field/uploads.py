@@ -11,10 +11,14 @@ from .backends.base import PartReceipt, StoredPart, UploadBackend
 from .conf import Settings
 from .exceptions import InvalidParts, ObjectExists, UploadNotFound, UploadRefused
 from .fields import S3FileField
-from .filenames import is_active_type
+from .filenames import runs_script_unasked
 from .headers import UNSET_PUT_HEADERS, object_headers, single_put_headers
 from .protocol import FinalizedUpload, NewUpload, PreparedUpload, PresignedPart, SignedUpload
-from .signals import s3_file_field_upload_finalize, s3_file_field_upload_prepare
+from .signals import (
+    s3_file_field_upload_finalize,
+    s3_file_field_upload_prepare,
+    upload_signal_args,
+)
 from .values import UploadTicket, sign_field_value, sign_upload_ticket
 
 
@@ -25,19 +29,15 @@ def _signal_args(
     facts: UploadTicket | NewUpload,
     request: Any,
 ) -> dict[str, Any]:
-    """What both signals carry: the field, the object (as the field and as the bucket name
-    it), the file as declared, and the request."""
-    return {
-        "sender": field.model,
-        "field": field,
-        "field_id": field.id,
-        "object_key": name,
-        "bucket_key": backend.bucket_key(name),
-        "file_name": facts.file_name,
-        "file_size": facts.file_size,
-        "content_type": facts.content_type,
-        "request": request,
-    }
+    return upload_signal_args(
+        field,
+        name,
+        backend.bucket_key(name),
+        facts.file_name,
+        facts.file_size,
+        facts.content_type,
+        request,
+    )
 
 
 def presign_parts(
@@ -151,7 +151,7 @@ def _served_problem(ticket: UploadTicket, stored: StoredPart) -> str | None:
     if added:
         return f"with headers the server did not choose ({', '.join(added)})"
     served_type = stored.headers.get("content-type", "")
-    if is_active_type(served_type) and not is_active_type(ticket.content_type):
+    if runs_script_unasked(ticket.content_type, served_type):
         return f"as {served_type!r}, a type that can run script, not {ticket.content_type!r}"
     return None
 

@@ -185,3 +185,34 @@ def test_without_the_middleware_a_plain_upload_is_refused(settings):
     assert page.status_code == 200
     assert "cannot check who may upload" in page.content.decode()
     assert Resource.objects.count() == 0
+
+
+@PLAIN_UPLOADS
+@pytest.mark.parametrize(
+    ("file_name", "message"),
+    [
+        ("...", "more than dots and spaces"),
+        # The storage keeps letters, digits, "-", "_" and "." of a name: nothing of this one.
+        ("***", "no character a storage key can keep"),
+    ],
+)
+def test_a_file_name_that_names_nothing_is_refused_and_nothing_stored(
+    file_name, message, s3_client
+):
+    before = objects_in(s3_client)
+    page = Client().post("/resources/new/", {"blob": file_of(file_name, b"x")})
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    assert objects_in(s3_client) == before
+    assert Resource.objects.count() == 0
+
+
+@PLAIN_UPLOADS
+def test_two_plain_uploads_of_one_name_get_two_keys(s3_client):
+    for data in (b"first", b"second"):
+        assert (
+            Client().post("/resources/new/", {"blob": file_of("same.txt", data)}).status_code == 302
+        )
+    first, second = (str(r.blob.name) for r in Resource.objects.order_by("pk"))
+    assert first != second
+    assert s3_client.get_object(Bucket="s3ff-test", Key=first)["Body"].read() == b"first"

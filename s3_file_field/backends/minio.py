@@ -81,9 +81,10 @@ class MinioBackend(UploadBackend):
         if bounded is None or bounded[0] is not source:
             # The SDK's own pool waits 5 minutes to connect and retries 5 times with backoff:
             # 6 s per call when the store refuses connections, 30 minutes when it drops them.
+            source_pool = MinioSdk(source).pool
             pool = _pool_like(
-                MinioSdk(source).pool,
-                _bounded_timeout(_pool_timeout(MinioSdk(source).pool)),
+                source_pool,
+                _bounded_timeout(_pool_timeout(source_pool)),
                 urllib3.Retry(
                     total=STORE_ATTEMPTS - 1,
                     status_forcelist=(500, 502, 503, 504),
