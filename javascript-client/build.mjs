@@ -25,7 +25,7 @@ await build({
   bundle: true,
   format: 'esm',
   platform: 'neutral',
-  // Imported at run time, in Node only (src/node-http.ts).
+  // Imported at run time, in Node only (src/node-requests.ts).
   external: ['node:*'],
   target: ['es2022'],
   sourcemap: true,

@@ -1,5 +1,5 @@
 import { type CsrfConfig, csrfHeaderFor } from './csrf.js';
-import { ApiCallError, type ApiEndpoint, S3FileFieldError } from './errors.js';
+import { ApiCallError, type ApiEndpoint, ApiNetworkError, S3FileFieldError } from './errors.js';
 import {
   type FinalizedUpload,
   type PreparedUpload,
@@ -10,7 +10,7 @@ import {
   type SignedPart,
   type StoredPart,
 } from './protocol.js';
-import { isRetryableStatus, parseRetryAfter, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
+import { isTransient, parseRetryAfter, type RetryRuntime, type RetryVerdict, withRetries } from './retry.js';
 
 /** Static headers, or a function called before every API call (e.g. to refresh a token). */
 export type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
@@ -139,8 +139,7 @@ export class UploadApi {
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ApiCallError({ endpoint, status: 0, detail: `network error: ${reason}`, cause: error });
+      throw new ApiNetworkError(endpoint, error);
     }
     const json = parseJson(text);
     if (response.ok) {
@@ -197,10 +196,8 @@ function partChecksums(checksums: ReadonlyMap<number, string>): { part_number: n
 }
 
 function classifyApiFailure(error: unknown): RetryVerdict {
-  if (error instanceof ApiCallError && (error.status === 0 || isRetryableStatus(error.status))) {
-    return { retryAfterMs: error.retryAfterMs };
-  }
-  return 'fatal';
+  if (!isTransient(error)) return 'fatal';
+  return { retryAfterMs: error instanceof ApiCallError ? error.retryAfterMs : undefined };
 }
 
 const notJson = Symbol('not JSON');

@@ -1,8 +1,11 @@
 import { type HeadersSource, UploadApi } from './api.js';
 import { type CsrfOptions, resolveCsrfOptions } from './csrf.js';
+import { clientDefaults } from './defaults.js';
 import { S3FileFieldError } from './errors.js';
+import { ServerTraits } from './integrity.js';
 import type { ProgressListener } from './progress.js';
 import type { FinalizedUpload } from './protocol.js';
+import { RequestQueue } from './queue.js';
 import { defaultResumeStore, type ResumeStore } from './resume.js';
 import { type RetryInfo, sleep } from './retry.js';
 import { runtimeDefaults } from './runtime.js';
@@ -12,9 +15,18 @@ import { runUpload, type UploadEngine } from './upload.js';
 export interface S3FileFieldClientOptions {
   /** Where `s3_file_field.urls` is mounted, e.g. `/api/s3-upload/`; absolute in Node. */
   readonly baseUrl: string;
-  /** Parts sent at once; default `defaultConcurrency` (6), `defaultNodeConcurrency` (8) in Node. */
+  /**
+   * Parts sent at once, over all the uploads of this client; default
+   * `defaultConcurrency` (6), `defaultNodeConcurrency` (8) in Node, or the
+   * `queue`'s limit.
+   */
   readonly concurrency?: number | undefined;
-  /** Retries of each request after a network error, 5xx or 429; default 5. */
+  /**
+   * A bound on part PUTs in flight to share with other clients (the widget
+   * shares one among the file fields of a page); default: one of this client's own.
+   */
+  readonly queue?: RequestQueue | undefined;
+  /** Retries of each request after a network error, 5xx or 429; default 5 (see `clientDefaults`). */
   readonly retries?: number | undefined;
   /** Backoff: the first wait is up to `baseMs` (default 1000), doubling, capped at `maxMs` (default 30000). */
   readonly retryDelay?: { readonly baseMs?: number | undefined; readonly maxMs?: number | undefined } | undefined;
@@ -74,11 +86,11 @@ export class S3FileFieldClient {
 
   constructor(options: S3FileFieldClientOptions) {
     const defaults = runtimeDefaults();
-    const concurrency = options.concurrency ?? defaults.concurrency;
-    const retries = options.retries ?? 5;
+    const concurrency = options.concurrency ?? options.queue?.limit ?? defaults.concurrency;
+    const retries = options.retries ?? clientDefaults.retries;
+    const stallTimeoutMs = options.stallTimeoutMs ?? clientDefaults.stallTimeoutMs;
     requireInteger('concurrency', concurrency, 1);
     requireInteger('retries', retries, 0);
-    const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
     requireInteger('stallTimeoutMs', stallTimeoutMs, 0);
     if (typeof options.baseUrl !== 'string' || options.baseUrl === '') {
       throw new S3FileFieldError('invalid-input', 'baseUrl is required: where s3_file_field.urls is mounted');
@@ -86,33 +98,34 @@ export class S3FileFieldClient {
     const retry = {
       policy: {
         retries,
-        baseDelayMs: options.retryDelay?.baseMs ?? 1000,
-        maxDelayMs: options.retryDelay?.maxMs ?? 30_000,
+        baseDelayMs: options.retryDelay?.baseMs ?? clientDefaults.retryDelay.baseMs,
+        maxDelayMs: options.retryDelay?.maxMs ?? clientDefaults.retryDelay.maxMs,
       },
       sleep,
       random: Math.random,
       onRetry: options.onRetry,
     };
-    const resume = options.resume ?? false;
+    const resume = options.resume ?? clientDefaults.resume;
     this.engine = {
       api: new UploadApi({
         baseUrl: options.baseUrl,
         fetch: options.fetch ?? defaults.fetch,
         headers: options.headers,
-        credentials: options.credentials ?? 'same-origin',
+        credentials: options.credentials ?? clientDefaults.credentials,
         csrf: resolveCsrfOptions(options.csrf),
         retry,
       }),
       apiBaseUrl: options.baseUrl,
       transport: options.transport ?? defaults.transport(concurrency),
       concurrency,
+      queue: options.queue ?? new RequestQueue(concurrency),
       retry,
       resumeStore: resume === true ? defaultResumeStore() : resume || undefined,
-      progressIntervalMs: options.progressIntervalMs ?? 100,
+      progressIntervalMs: options.progressIntervalMs ?? clientDefaults.progressIntervalMs,
       now: () => performance.now(),
-      checksums: options.checksums ?? true,
+      checksums: options.checksums ?? clientDefaults.checksums,
       createMd5Hasher: defaults.createMd5Hasher,
-      traits: { requiresSignedChecksums: false, opaqueEtagFields: new Set() },
+      traits: new ServerTraits(),
       stallTimeoutMs,
     };
   }

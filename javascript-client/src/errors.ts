@@ -6,6 +6,8 @@ export type S3FileFieldErrorCode =
   | 'api'
   /** A part `PUT` to the object store failed (see {@link PartUploadError}). */
   | 'part'
+  /** No answer came: the network failed or the request stalled (see {@link ApiNetworkError}, {@link PartNetworkError}). */
+  | 'network'
   /** A part was stored but its `ETag` could not be read (see {@link MissingEtagError}). */
   | 'missing-etag'
   /** A part was stored altered: its `ETag` is not the MD5 of the bytes sent (see {@link PartChecksumError}). */
@@ -28,10 +30,10 @@ export class S3FileFieldError extends Error {
 
 export type ApiEndpoint = 'upload-prepare/' | 'upload-parts/' | 'upload-status/' | 'upload-finalize/' | 'upload-abort/';
 
-/** A call to the Django API failed: a 4xx/5xx answer, or no answer at all. */
+/** A call to the Django API was answered with a 4xx or 5xx. */
 export class ApiCallError extends S3FileFieldError {
   readonly endpoint: ApiEndpoint;
-  /** HTTP status of the answer; 0 when no answer came (network error). */
+  /** HTTP status of the answer. */
   readonly status: number;
   /** The server's message (DRF `detail`, or field errors joined), or a description of the failure. */
   readonly detail: string;
@@ -48,8 +50,7 @@ export class ApiCallError extends S3FileFieldError {
     retryAfterMs?: number | undefined;
     cause?: unknown;
   }) {
-    const answer = init.status === 0 ? 'no response' : `HTTP ${init.status}`;
-    super('api', `${init.endpoint} failed (${answer}): ${init.detail}`, { cause: init.cause });
+    super('api', `${init.endpoint} failed (HTTP ${init.status}): ${init.detail}`, { cause: init.cause });
     this.name = 'ApiCallError';
     this.endpoint = init.endpoint;
     this.status = init.status;
@@ -59,10 +60,47 @@ export class ApiCallError extends S3FileFieldError {
   }
 }
 
-/** A part `PUT` to the object store failed. */
+/** A call to the Django API got no answer: the network failed on the way. */
+export class ApiNetworkError extends S3FileFieldError {
+  readonly endpoint: ApiEndpoint;
+
+  constructor(endpoint: ApiEndpoint, cause: unknown) {
+    super('network', `${endpoint} failed: no response (${describeCause(cause)})`, { cause });
+    this.name = 'ApiNetworkError';
+    this.endpoint = endpoint;
+  }
+}
+
+/** A part `PUT` got no answer from the store: the network failed on the way. */
+export class PartNetworkError extends S3FileFieldError {
+  readonly partNumber: number;
+
+  constructor(partNumber: number, cause: unknown, reason = `no response (${describeCause(cause)})`) {
+    super('network', `upload of part ${partNumber} failed: ${reason}`, { cause });
+    this.name = 'PartNetworkError';
+    this.partNumber = partNumber;
+  }
+}
+
+/** A part `PUT` moved no byte for the client's `stallTimeoutMs`, and was given up. */
+export class PartStalledError extends PartNetworkError {
+  readonly stallTimeoutMs: number;
+
+  constructor(partNumber: number, stallTimeoutMs: number, cause: unknown) {
+    super(partNumber, cause, `stalled, nothing moved for ${stallTimeoutMs / 1000} s`);
+    this.name = 'PartStalledError';
+    this.stallTimeoutMs = stallTimeoutMs;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** A part `PUT` was answered by the store with something other than success. */
 export class PartUploadError extends S3FileFieldError {
   readonly partNumber: number;
-  /** HTTP status of the store's answer; 0 when no answer came (network error). */
+  /** HTTP status of the store's answer. */
   readonly status: number;
   /** The store's `<Code>` (e.g. `AccessDenied`, `SlowDown`), when its answer had one. */
   readonly storeCode: string | undefined;
@@ -93,9 +131,8 @@ function describePartFailure(init: {
   storeCode?: string | undefined;
   storeMessage?: string | undefined;
 }): string {
-  const answer = init.status === 0 ? 'no response (network error)' : `HTTP ${init.status}`;
   const storeSaid = [init.storeCode, init.storeMessage].filter(Boolean).join(': ');
-  return `upload of part ${init.partNumber} failed: ${answer}${storeSaid ? `, ${storeSaid}` : ''}`;
+  return `upload of part ${init.partNumber} failed: HTTP ${init.status}${storeSaid ? `, ${storeSaid}` : ''}`;
 }
 
 /**

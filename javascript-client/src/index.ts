@@ -1,12 +1,15 @@
 export type { HeadersSource } from './api.js';
 export { S3FileFieldClient, type S3FileFieldClientOptions, type UploadOptions } from './client.js';
-export { defaultConcurrency, defaultNodeConcurrency } from './concurrency.js';
 export type { CsrfOptions } from './csrf.js';
+export { clientDefaults, defaultConcurrency, defaultNodeConcurrency } from './defaults.js';
 export {
   ApiCallError,
   type ApiEndpoint,
+  ApiNetworkError,
   MissingEtagError,
   PartChecksumError,
+  PartNetworkError,
+  PartStalledError,
   PartUploadError,
   S3FileFieldError,
   type S3FileFieldErrorCode,
@@ -14,6 +17,7 @@ export {
 } from './errors.js';
 export type { ProgressListener, UploadProgress, UploadState } from './progress.js';
 export type { FinalizedUpload } from './protocol.js';
+export { RequestQueue } from './queue.js';
 export {
   LocalStorageResumeStore,
   type LocalStorageResumeStoreOptions,

@@ -148,3 +148,40 @@ export function defaultResumeStore(): ResumeStore {
   }
   return new MemoryResumeStore();
 }
+
+/**
+ * One upload's place in a resume store, or nowhere when resuming is off.
+ * Resuming is a convenience: a full or broken store must not fail the upload,
+ * so its errors count as "nothing remembered".
+ */
+export class ResumeSlot {
+  constructor(
+    private readonly store: ResumeStore | undefined,
+    private readonly key: string,
+  ) {}
+
+  get enabled(): boolean {
+    return this.store !== undefined;
+  }
+
+  get(): Promise<ResumeRecord | undefined> {
+    return this.quietly((store) => store.get(this.key));
+  }
+
+  async set(record: ResumeRecord): Promise<void> {
+    await this.quietly((store) => store.set(this.key, record));
+  }
+
+  async delete(): Promise<void> {
+    await this.quietly((store) => store.delete(this.key));
+  }
+
+  private async quietly<T>(action: (store: ResumeStore) => MaybePromise<T>): Promise<T | undefined> {
+    if (!this.store) return undefined;
+    try {
+      return await action(this.store);
+    } catch {
+      return undefined;
+    }
+  }
+}

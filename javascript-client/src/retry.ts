@@ -1,3 +1,5 @@
+import { ApiCallError, ApiNetworkError, PartNetworkError, PartUploadError } from './errors.js';
+
 /** How often and how patiently a failed request is tried again. */
 export interface RetryPolicy {
   /** Attempts after the first one. */
@@ -53,6 +55,16 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
 /** Overload, rate limiting and server faults are worth another try; other 4xx are not. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
+}
+
+/**
+ * Network failures and overloaded or failing servers: worth another try, and
+ * an unfinished upload that met one is worth resuming. Not refusals, nor protocol faults.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ApiNetworkError || error instanceof PartNetworkError) return true;
+  const answered = error instanceof ApiCallError || (error instanceof PartUploadError && error.code === 'part');
+  return answered && isRetryableStatus(error.status);
 }
 
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */

@@ -1,7 +1,7 @@
 import type { ApiFetch } from './api.js';
 import { type CreateMd5Hasher, nodeMd5Hasher, scriptMd5Hasher } from './checksums.js';
-import { defaultConcurrency, defaultNodeConcurrency } from './concurrency.js';
-import { createNodeHttpFetch } from './node-http.js';
+import { clientDefaults } from './defaults.js';
+import { createNodeHttpFetch } from './node-requests.js';
 import { createFetchTransport } from './transport/fetch.js';
 import { createNodeHttpTransport } from './transport/node-http.js';
 import type { PartTransport } from './transport/types.js';
@@ -27,7 +27,7 @@ export function runtimeDefaults(): RuntimeDefaults {
   const globalFetch: ApiFetch = (url, init) => globalThis.fetch(url, init);
   if (typeof XMLHttpRequest === 'function') {
     return {
-      concurrency: defaultConcurrency,
+      concurrency: clientDefaults.concurrency,
       fetch: globalFetch,
       createMd5Hasher: scriptMd5Hasher,
       transport: createXhrTransport,
@@ -38,7 +38,7 @@ export function runtimeDefaults(): RuntimeDefaults {
   // with it, is dropped from their bundles.
   if (typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string') {
     return {
-      concurrency: defaultNodeConcurrency,
+      concurrency: clientDefaults.nodeConcurrency,
       fetch: createNodeHttpFetch(),
       createMd5Hasher: nodeMd5Hasher,
       // Connections to the store, as many as parts sent at once.
@@ -46,7 +46,7 @@ export function runtimeDefaults(): RuntimeDefaults {
     };
   }
   return {
-    concurrency: defaultConcurrency,
+    concurrency: clientDefaults.concurrency,
     fetch: globalFetch,
     createMd5Hasher: scriptMd5Hasher,
     transport: () => createFetchTransport(),

@@ -1,4 +1,12 @@
-import { S3FileFieldClient, S3FileFieldError, UploadAbortedError, type UploadProgress } from '../src/index.js';
+import {
+  clientDefaults,
+  RequestQueue,
+  S3FileFieldClient,
+  type S3FileFieldClientOptions,
+  S3FileFieldError,
+  UploadAbortedError,
+  type UploadProgress,
+} from '../src/index.js';
 import { isAccepted } from './accept.js';
 import { formatBytes, formatDuration, formatPercent } from './format.js';
 import { interpolate, readMessages, type WidgetMessages } from './messages.js';
@@ -14,14 +22,24 @@ export interface UploadCompleteDetail {
   readonly file: File;
 }
 
+/**
+ * Where the widget departs from the client's defaults: a person is watching, so
+ * fewer, shorter retries, and an outage turns into an error with a Retry button within seconds.
+ */
+const widgetDefaults = {
+  retries: 3,
+  retryDelay: { baseMs: 500, maxMs: 4000 },
+} as const satisfies Partial<S3FileFieldClientOptions>;
+
+/** One bound on part PUTs for every file field of the page, however many files are picked at once. */
+const pageQueue = new RequestQueue(clientDefaults.concurrency);
+
 const clients = new Map<string, S3FileFieldClient>();
 
 function clientFor(baseUrl: string): S3FileFieldClient {
   let client = clients.get(baseUrl);
   if (client === undefined) {
-    // A person is watching: fewer, shorter retries than the library's default, so that an
-    // outage turns into an error with a Retry button within seconds.
-    client = new S3FileFieldClient({ baseUrl, retries: 3, retryDelay: { baseMs: 500, maxMs: 4000 } });
+    client = new S3FileFieldClient({ baseUrl, queue: pageQueue, ...widgetDefaults });
     clients.set(baseUrl, client);
   }
   return client;

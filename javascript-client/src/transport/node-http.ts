@@ -1,8 +1,8 @@
 /// <reference types="node" />
-// See ../node-http.ts: Node's declarations for types only, its modules loaded at run time.
+// See ../node-requests.ts: Node's declarations for types only, its modules loaded at run time.
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { defaultNodeConcurrency } from '../concurrency.js';
-import { failWhenIdle, type NodeHttpSender, nodeHttpSenders } from '../node-http.js';
+import { defaultNodeConcurrency } from '../defaults.js';
+import { failWhenIdle, type NodeHttpSender, nodeHttpSenders } from '../node-requests.js';
 import type { PartPutRequest, PartPutResponse, PartTransport } from './types.js';
 
 export interface NodeHttpTransportOptions {

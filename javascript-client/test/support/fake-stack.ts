@@ -69,6 +69,8 @@ export interface ApiCall {
 }
 
 export interface PartPut {
+  /** The upload's signature. */
+  signature: string;
   partNumber: number;
   size: number;
   headers: Record<string, string>;
@@ -312,7 +314,7 @@ export class FakeStack {
     const partNumber = Number(query.get('part'));
     const upload = this.uploads.get(query.get('sig') ?? '');
     if (!upload) throw new Error(`fake store: unknown URL ${url}`);
-    this.partPuts.push({ partNumber, size: body.size, headers: { ...headers } });
+    this.partPuts.push({ signature: upload.signature, partNumber, size: body.size, headers: { ...headers } });
     signal.throwIfAborted();
     const fault = this.storeFaults.get(partNumber)?.shift();
     if (fault === 'hang') return hangUntilAborted(signal);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ApiConfig, UploadApi } from '../../src/api.js';
 import { resolveCsrfOptions } from '../../src/csrf.js';
-import { ApiCallError, S3FileFieldError } from '../../src/index.js';
+import { ApiCallError, ApiNetworkError, S3FileFieldError } from '../../src/index.js';
 
 interface SentRequest {
   url: string;
@@ -176,11 +176,13 @@ describe('errors', () => {
     expect(sent).toHaveLength(3);
   });
 
-  it('reports a network error as status 0 after the retries', async () => {
+  it('reports a network error as an ApiNetworkError after the retries', async () => {
     const { api, sent } = apiAnswering([]);
     const error = await api.status('sig', signal()).catch((e: unknown) => e);
-    expect(error).toMatchObject({ status: 0, detail: 'network error: fetch failed' });
-    expect((error as Error).message).toBe('upload-status/ failed (no response): network error: fetch failed');
+    expect(error).toBeInstanceOf(ApiNetworkError);
+    expect(error).not.toHaveProperty('status');
+    expect(error).toMatchObject({ code: 'network', endpoint: 'upload-status/' });
+    expect((error as Error).message).toBe('upload-status/ failed: no response (fetch failed)');
     expect(sent).toHaveLength(3);
   });
 

@@ -203,7 +203,11 @@ describe('checksums checked by ETag (the default)', () => {
     const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
     const file = makeFile(45);
     stack.failPart(3, 'network');
-    await expect(client.uploadFile(file, knownFieldId)).rejects.toMatchObject({ partNumber: 3, status: 0 });
+    await expect(client.uploadFile(file, knownFieldId)).rejects.toMatchObject({
+      name: 'PartNetworkError',
+      code: 'network',
+      partNumber: 3,
+    });
     // Part 1 was stored altered and its ETag never compared (the last try ended as it landed).
     const first = stack.onlyUpload().parts.get(1);
     if (!first) throw new Error('part 1 should be stored');
@@ -323,7 +327,11 @@ describe('checksums signed, where the server requires them', () => {
     const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
     const file = makeFile(45);
     stack.failPart(3, 'network');
-    await expect(client.uploadFile(file, knownFieldId)).rejects.toMatchObject({ partNumber: 3, status: 0 });
+    await expect(client.uploadFile(file, knownFieldId)).rejects.toMatchObject({
+      name: 'PartNetworkError',
+      code: 'network',
+      partNumber: 3,
+    });
     const putsBefore = stack.partPuts.length;
 
     await client.uploadFile(file, knownFieldId);
@@ -402,6 +410,7 @@ describe('stalled parts', () => {
     expect(retries.map((retry) => retry.error.message)).toEqual([
       'upload of part 2 failed: stalled, nothing moved for 0.03 s',
     ]);
+    expect(retries[0]?.error).toMatchObject({ name: 'PartStalledError', stallTimeoutMs: 30, code: 'network' });
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 

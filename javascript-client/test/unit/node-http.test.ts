@@ -14,7 +14,7 @@ import {
   PartUploadError,
   S3FileFieldClient,
 } from '../../src/index.js';
-import { createNodeHttpFetch } from '../../src/node-http.js';
+import { createNodeHttpFetch } from '../../src/node-requests.js';
 import { knownFieldId, makeFile } from '../support/fake-stack.js';
 import { startLoopbackStack } from '../support/loopback-stack.js';
 
