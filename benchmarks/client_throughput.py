@@ -23,7 +23,7 @@ One file of random bytes on disk is uploaded again and again by a fresh Node pro
 in two settings (or those given with `--scenarios`): on loopback straight to SeaweedFS, and
 through tests/harness/faultproxy.py capping each TCP connection at 20 MB/s with 40 ms more round
 trip (Django's calls to the store go through it too). It prints median MB/s (10^6 bytes per
-second, like the proxy's cap), the ratios the issue sets targets for, and the peak RSS of each
+second, like the proxy's cap), the ratios the README's targets are set in, and the peak RSS of each
 uploading Node process; and, to tell what set the pace, the CPU-seconds of Node, SeaweedFS and
 the proxy per upload, how busy each core was meanwhile, and how long ours spent preparing,
 sending parts and finalizing. Figures only: the exit code is not a verdict on the targets, but

@@ -10,19 +10,27 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+from tests.harness.driver import (
+    ApiCall,
+    MiB,
+    call_ok,
+    finalize_body,
+    over_http,
+    prepare_and_send,
+)
 from tests.harness.seaweedfs import StopWaiting, free_port, wait_until
 
 pytestmark = pytest.mark.once
 
-MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]
 FIELD = "test_app.Resource.blob"
 
@@ -105,63 +113,38 @@ class Timings:
     finalize: float
 
 
-def api(base: str, endpoint: str, body: dict, session: requests.Session) -> dict:
-    response = session.post(f"{base}/api/s3-upload/{endpoint}/", json=body, timeout=60)
-    assert response.status_code == 200, (endpoint, response.status_code, response.text)
-    return response.json()
+def timed(api: ApiCall, seconds: dict[str, float]) -> ApiCall:
+    """The same calls, each endpoint's last duration kept in `seconds`."""
 
+    def call(endpoint: str, body: dict[str, Any]) -> tuple[int, Any]:
+        started = time.perf_counter()
+        try:
+            return api(endpoint, body)
+        finally:
+            seconds[endpoint] = time.perf_counter() - started
 
-def prepare_and_send(
-    base: str, data: bytes, name: str, session: requests.Session
-) -> tuple[dict, list, float]:
-    started = time.perf_counter()
-    prepared = api(
-        base,
-        "upload-prepare",
-        {"field_id": FIELD, "file_name": name, "file_size": len(data)},
-        session,
-    )
-    prepare_seconds = time.perf_counter() - started
-    parts = {p["part_number"]: p for p in prepared["parts"]}
-    missing = [n for n in range(1, prepared["part_count"] + 1) if n not in parts]
-    if missing:
-        more = api(
-            base,
-            "upload-parts",
-            {"upload_signature": prepared["upload_signature"], "part_numbers": missing},
-            session,
-        )
-        parts.update({p["part_number"]: p for p in more["parts"]})
-    receipts = []
-    offset = 0
-    for number in range(1, prepared["part_count"] + 1):
-        part = parts[number]
-        response = session.put(
-            part["upload_url"],
-            data=data[offset : offset + part["size"]],
-            headers=prepared["part_headers"],
-            timeout=120,
-        )
-        assert response.status_code == 200, response.text
-        offset += part["size"]
-        receipts.append({"part_number": number, "etag": response.headers["ETag"]})
-    return prepared, receipts, prepare_seconds
+    return call
 
 
 def one_upload(base: str, data: bytes, index: int) -> tuple[str, Timings]:
+    seconds: dict[str, float] = {}
     with requests.Session() as session:
-        prepared, receipts, prepare_seconds = prepare_and_send(
-            base, data, f"load-{index}.bin", session
+        api = timed(over_http(base, session), seconds)
+        prepared, receipts = prepare_and_send(
+            api, FIELD, data, f"load-{index}.bin", put=session_put(session)
         )
-        started = time.perf_counter()
-        body = {
-            "upload_signature": prepared["upload_signature"],
-            "parts": receipts if prepared["upload_id"] else [],
-        }
-        done = api(base, "upload-finalize", body, session)
-        finalize_seconds = time.perf_counter() - started
+        done = call_ok(api, "upload-finalize", finalize_body(prepared, receipts))
     assert done["file_size"] == len(data)
-    return done["object_key"], Timings(prepare_seconds, finalize_seconds)
+    return done["object_key"], Timings(seconds["upload-prepare"], seconds["upload-finalize"])
+
+
+def session_put(session: requests.Session) -> Callable[..., requests.Response]:
+    """Part PUTs on the upload's own kept-alive session, as a client sends them."""
+
+    def put(url: str, data: bytes, headers: dict[str, str]) -> requests.Response:
+        return session.put(url, data=data, headers=headers, timeout=120)
+
+    return put
 
 
 def warm_up(base: str) -> None:
@@ -170,10 +153,11 @@ def warm_up(base: str) -> None:
 
     def prepare_and_abort(index: int) -> None:
         with requests.Session() as session:
+            api = over_http(base, session)
             body = {"field_id": FIELD, "file_name": f"warm-{index}", "file_size": 6 * MiB}
-            prepared = api(base, "upload-prepare", body, session)
-            signature = {"upload_signature": prepared["upload_signature"]}
-            assert session.post(f"{base}/api/s3-upload/upload-abort/", json=signature).ok
+            prepared = call_ok(api, "upload-prepare", body)
+            status, _ = api("upload-abort", {"upload_signature": prepared["upload_signature"]})
+            assert status == 204
 
     with ThreadPoolExecutor(max_workers=24) as pool:
         list(pool.map(prepare_and_abort, range(48)))
@@ -220,19 +204,15 @@ def test_a_killed_worker_does_not_lose_the_upload(tmp_path, seaweedfs, s3_client
     try:
         data = os.urandom(11 * MiB)
         with requests.Session() as session:
-            prepared, receipts, _ = prepare_and_send(first.url, data, "survivor.bin", session)
+            on_first, on_second = over_http(first.url, session), over_http(second.url, session)
+            prepared, receipts = prepare_and_send(on_first, FIELD, data, "survivor.bin")
             assert prepared["upload_id"] is not None
             first.process.send_signal(signal.SIGKILL)
             first.process.wait(timeout=10)
-            status = api(
-                second.url,
-                "upload-status",
-                {"upload_signature": prepared["upload_signature"]},
-                session,
-            )
+            signature = {"upload_signature": prepared["upload_signature"]}
+            status = call_ok(on_second, "upload-status", signature)
             assert [p["part_number"] for p in status["parts"]] == [1, 2, 3]
-            body = {"upload_signature": prepared["upload_signature"], "parts": receipts}
-            done = api(second.url, "upload-finalize", body, session)
+            done = call_ok(on_second, "upload-finalize", finalize_body(prepared, receipts))
         stored = s3_client.get_object(Bucket="s3ff-test", Key=done["object_key"])["Body"].read()
         assert stored == data
     finally:
