@@ -20,6 +20,7 @@ from django.core import checks
 from django.http import HttpRequest
 from rest_framework import exceptions
 
+from .backends.base import UploadBackend
 from .buckets import StorageGroup, storage_groups
 from .conf import get_settings, setting_problems, unknown_settings
 from .cors import (
@@ -353,6 +354,7 @@ def probe_store(group: StorageGroup, site: SiteOrigins) -> list[checks.CheckMess
                 _multipart_refused(group, f"may start a multipart upload but not abort it: {error}")
             )
 
+    messages += _checksum_messages(group, backend, name)
     if not site.browser_uploads:
         return messages
     try:
@@ -374,6 +376,33 @@ def probe_store(group: StorageGroup, site: SiteOrigins) -> list[checks.CheckMess
         messages.append(_unreachable(group, f"reading the CORS configuration failed: {error}"))
         return messages
     return messages + cors_messages(group, rules, site)
+
+
+def _checksum_messages(
+    group: StorageGroup, backend: UploadBackend, name: str
+) -> list[checks.CheckMessage]:
+    """Whether the store verifies each checksum the API offers: a PUT with a wrong one must
+    be refused."""
+    offered = backend.offered_checksums(get_settings().checksum_algorithms)
+    unverified = [
+        algorithm
+        for algorithm in offered
+        if backend.takes_wrong_checksum(name, algorithm, PROBE_TIMEOUT)
+    ]
+    if not unverified:
+        return []
+    verified = [algorithm for algorithm in offered if algorithm not in unverified]
+    return [
+        checks.Warning(
+            f"The store does not verify {', '.join(unverified)} checksums: it stored a PUT "
+            "whose checksum did not match its bytes. Clients would take an upload for checked "
+            "that was not.",
+            hint=f"Set S3FF_CHECKSUM_ALGORITHMS = {verified!r} (what it verifies; [] if none: "
+            "clients then check each part by its ETag).",
+            obj=group.label,
+            id="s3_file_field.W020",
+        )
+    ]
 
 
 def run_with_deadline(

@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.utils.module_loading import import_string
 
+from .checksums import ALGORITHMS
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 TiB = 1024 * GiB
@@ -89,6 +91,17 @@ def _rate_problem(name: str, value: Any) -> str | None:
     count, _, period = value.partition("/") if isinstance(value, str) else ("", "", "")
     if not count.isdigit() or period[:1] not in ("s", "m", "h", "d"):
         return f"{name} must be None or a rate like '60/hour', not {value!r}."
+    return None
+
+
+def _algorithms_problem(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        return f"{name} must be None or a list of checksum algorithms, not {value!r}."
+    unknown = [item for item in value if item not in ALGORITHMS]
+    if unknown:
+        return f"{name}: {unknown[0]!r} is not a checksum algorithm ({', '.join(ALGORITHMS)})."
     return None
 
 
@@ -194,8 +207,16 @@ TABLE: tuple[Setting, ...] = (
         _origins_problem,
         "None, or a list like ['https://example.com', 'http://localhost:8000'].",
     ),
-    # Whether every part must carry a Content-MD5 that the store checks (prepare's
-    # `checksum: "md5"`); off, clients that send none (curl, 1.x-style) still upload.
+    # The checksums the store verifies, that the API offers clients (cheapest first); None:
+    # the backend's own list (all of S3's for S3Storage); []: the store verifies none.
+    Setting(
+        "S3FF_CHECKSUM_ALGORITHMS",
+        None,
+        _algorithms_problem,
+        f"None, or a list of some of {', '.join(repr(name) for name in ALGORITHMS)}.",
+    ),
+    # Whether every part must carry a checksum that the store checks (prepare's `checksum`);
+    # off, clients that send none (curl, 1.x-style) still upload.
     Setting("S3FF_REQUIRE_CHECKSUMS", False, _bool_problem, "True or False."),
     # Whether an upload made by a signed-in user is accepted only from that user (its signature
     # and its field value); forms need `S3FileFieldMiddleware` to know who submits them.
@@ -225,6 +246,7 @@ class Settings:
     throttle_classes: Sequence[str] | None
     anonymous_multipart_rate: str | None
     cors_origins: Sequence[str] | None
+    checksum_algorithms: Sequence[str] | None
     require_checksums: bool
     values_bound_to_uploader: bool
     plain_uploads: bool

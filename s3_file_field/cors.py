@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from .checksums import CHECKSUM_HEADERS
 from .conf import get_settings
 from .headers import single_put_headers
 
@@ -17,10 +18,10 @@ from .headers import single_put_headers
 CORS_RULE_ID = "s3-file-field"
 # What the widget and the TypeScript client send with a part's PUT beyond the headers browsers
 # allow anyway: a single PUT's signed headers (its type and disposition, its If-None-Match, and
-# the stored headers it must send empty), and the Content-MD5 of a part signed for it (where the
-# server requires checksums, the store's ETags are not MD5s, or a part is sent again after
-# arriving altered).
-CORS_REQUEST_HEADERS = (*single_put_headers("application/octet-stream"), "Content-MD5")
+# the stored headers it must send empty), and the checksum header of a part signed for one
+# (`x-amz-checksum-crc32` where the store verifies it; `Content-MD5` where it verifies only
+# that, or a part is sent again after arriving altered).
+CORS_REQUEST_HEADERS = (*single_put_headers("application/octet-stream"), *CHECKSUM_HEADERS)
 CORS_REQUEST_HEADERS_TEXT = (
     ", ".join(CORS_REQUEST_HEADERS[:-1]) + f" and {CORS_REQUEST_HEADERS[-1]} headers"
 )

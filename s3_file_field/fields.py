@@ -10,10 +10,12 @@ from django.core import checks
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import models
 from django.db.models.fields.files import FieldFile, FileField
+from django.utils.functional import cached_property
 
 from .attach import ALREADY_ATTACHED, AttachableName, claim, held_elsewhere
 from .backends import get_backend
 from .backends.base import UploadBackend
+from .checksums import ObjectChecksum
 from .exceptions import InvalidFileName, UploadToNeedsInstance
 from .filenames import accept_error, fit_key, parse_accept
 from .files import S3PlaceholderFile
@@ -28,6 +30,24 @@ if TYPE_CHECKING:
 DEFAULT_MAX_LENGTH = 2000
 
 
+class S3FieldFile(FieldFile):
+    """A stored file of an `S3FileField`."""
+
+    @cached_property
+    def checksum(self) -> ObjectChecksum | None:
+        """The checksum the store keeps with the object, computed from the bytes as it took
+        them (`algorithm`, base64 `value`, `type`); None where the upload had no checksum
+        algorithm. Asks the store, once, unless the upload being saved carries it."""
+        pending = getattr(self, "_file", None)
+        if isinstance(pending, S3PlaceholderFile):
+            return pending.checksum
+        backend = self.field.upload_backend  # type: ignore[attr-defined]
+        if backend is None or not self.name:
+            return None
+        stored = backend.stat_object(self.name)
+        return None if stored is None else stored.checksum
+
+
 class S3FileField(FileField):
     """A `FileField` that the browser fills by uploading directly to S3-compatible storage.
 
@@ -36,6 +56,7 @@ class S3FileField(FileField):
     """
 
     description = "A file uploaded directly to S3-compatible storage"
+    attr_class = S3FieldFile
 
     def __init__(
         self,

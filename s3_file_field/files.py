@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files import File
 
 if TYPE_CHECKING:
+    from .checksums import ObjectChecksum
     from .fields import S3FileField
 
 
@@ -14,10 +15,15 @@ class S3PlaceholderFile(File):  # type: ignore[type-arg]
     """A file already in the bucket: its name and size are known without reading it, and
     opening it reads it from the field's storage (for a validator that looks inside)."""
 
-    def __init__(self, field: S3FileField, name: str, size: int) -> None:
+    def __init__(
+        self, field: S3FileField, name: str, size: int, checksum: ObjectChecksum | None = None
+    ) -> None:
         super().__init__(None, name)
         self.field = field
         self._size = size
+        # What the store computed of the bytes as it took them (`algorithm`, base64 `value`,
+        # `type`), where the upload had a checksum algorithm.
+        self.checksum = checksum
 
     @property
     def size(self) -> int:

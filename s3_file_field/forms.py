@@ -113,7 +113,9 @@ class S3FormFileField(forms.FileField):
                 raise self._invalid(refusal)
             # Whether another record holds it is the model field's to say (`validate`): it
             # knows which record is being saved.
-            data = S3PlaceholderFile(self.model_field, AttachableName(value.name), value.size)
+            data = S3PlaceholderFile(
+                self.model_field, AttachableName(value.name), value.size, value.checksum
+            )
         elif isinstance(data, StoppedUpload):
             if not plain_uploads_allowed() or self.max_size is None:
                 raise ValidationError(

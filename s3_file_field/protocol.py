@@ -4,8 +4,6 @@ Nothing invalid reaches the store or is signed."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from rest_framework import serializers
 
 from .backends.base import PartReceipt, StoredPart, UploadBackend
+from .checksums import ALGORITHMS, ChecksumAlgorithm, ObjectChecksum, PartChecksum
 from .conf import S3_MAX_OBJECT_SIZE, S3_MAX_PART_COUNT, get_settings
 from .exceptions import InvalidFileName, InvalidSignedValue, UploadToNeedsInstance
 from .fields import S3FileField
@@ -50,8 +49,12 @@ class NewUpload:
     file_size: int
     content_type: str
     plan: PartPlan
-    checksum: str | None
-    md5s: Mapping[int, str]
+    # The algorithm every part is signed for; None: parts are signed for no checksum.
+    checksum: ChecksumAlgorithm | None
+    # The checksums the client sent of the parts it hashed already, of `checksum`.
+    part_checksums: Mapping[int, str]
+    # The algorithms this field's store verifies, that the server offers.
+    offered: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ class SignedUpload:
     def plan(self) -> PartPlan:
         return self.ticket.plan
 
+    @property
+    def checksum(self) -> ChecksumAlgorithm | None:
+        return None if self.ticket.checksum is None else ALGORITHMS[self.ticket.checksum]
+
 
 # What the answers are made of.
 
@@ -76,7 +83,7 @@ class PresignedPart:
     part_number: int
     size: int
     upload_url: str
-    content_md5: str | None = None
+    checksum: PartChecksum | None = None
 
     def as_json(self) -> dict[str, Any]:
         part: dict[str, Any] = {
@@ -84,9 +91,9 @@ class PresignedPart:
             "size": self.size,
             "upload_url": self.upload_url,
         }
-        if self.content_md5 is not None:
+        if self.checksum is not None:
             # Signed into the URL: the PUT must carry it, and the store checks the bytes.
-            part["headers"] = {"Content-MD5": self.content_md5}
+            part["headers"] = self.checksum.header()
         return part
 
 
@@ -101,7 +108,8 @@ class PreparedUpload:
     plan: PartPlan
     parts: Sequence[PresignedPart]
     part_headers: Mapping[str, str]
-    checksum: str | None
+    checksum: ChecksumAlgorithm | None
+    offered: Sequence[str]
     max_part_urls: int
 
     def as_json(self) -> dict[str, Any]:
@@ -113,7 +121,8 @@ class PreparedUpload:
             "part_count": self.plan.count,
             "parts": [part.as_json() for part in self.parts],
             "part_headers": dict(self.part_headers),
-            "checksum": self.checksum,
+            "checksum": None if self.checksum is None else self.checksum.name,
+            "checksum_algorithms": list(self.offered),
             "max_part_urls": self.max_part_urls,
         }
 
@@ -138,12 +147,15 @@ class FinalizedUpload:
     # The bucket key.
     object_key: str
     file_size: int
+    # What the store computed of the bytes it holds, where the upload had a checksum algorithm.
+    checksum: ObjectChecksum | None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "field_value": self.field_value,
             "object_key": self.object_key,
             "file_size": self.file_size,
+            "checksum": None if self.checksum is None else self.checksum.as_json(),
         }
 
 
@@ -212,25 +224,53 @@ class PartNumbersField(serializers.Field):  # type: ignore[type-arg]
 
 
 class PartChecksumsField(serializers.Field):  # type: ignore[type-arg]
-    """`[{part_number, content_md5}, ...]`: the base64 MD5 of each part, as Content-MD5 has it."""
+    """`[{part_number, checksum}, ...]`: the base64 checksum of each part (`content_md5` is
+    the older name of an MD5's). Which algorithm they are of is the request's to say; their
+    form is checked once it is known (`checked_checksums`)."""
 
     def to_internal_value(self, data: Any) -> dict[int, str]:
         if not isinstance(data, list):
-            raise serializers.ValidationError(
-                "Expected a list of {part_number, content_md5} objects."
-            )
+            raise serializers.ValidationError("Expected a list of {part_number, checksum} objects.")
         if len(data) > S3_MAX_PART_COUNT:
             raise serializers.ValidationError(f"An upload has at most {S3_MAX_PART_COUNT} parts.")
-        md5s: dict[int, str] = {}
+        checksums: dict[int, str] = {}
         for index, item in enumerate(data):
             number = _part_number(item, index)
-            md5 = item.get("content_md5")
-            if not isinstance(md5, str) or not _is_md5(md5):
+            value = item.get("checksum", item.get("content_md5"))
+            if not isinstance(value, str) or not value or len(value) > 64:
                 raise serializers.ValidationError(
-                    f"Item {index}: content_md5 must be the base64 of a 16-byte MD5 digest."
+                    f"Item {index}: checksum must be the base64 of the part's digest."
                 )
-            md5s[number] = md5
-        return md5s
+            checksums[number] = value
+        return checksums
+
+
+def checked_checksums(checksums: Mapping[int, str], algorithm: ChecksumAlgorithm) -> None:
+    """Refuse part checksums that are not digests of `algorithm`."""
+    for number, value in sorted(checksums.items()):
+        if not algorithm.is_value(value):
+            raise serializers.ValidationError(
+                {
+                    "part_checksums": f"Part {number}: the checksum must be the base64 of a "
+                    f"{algorithm.digest_bytes}-byte {algorithm.name} digest."
+                }
+            )
+
+
+class ChecksumAlgorithmsField(serializers.Field):  # type: ignore[type-arg]
+    """The algorithms a client can compute, the one it prefers first."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list) or not data or len(data) > len(ALGORITHMS):
+            raise serializers.ValidationError(
+                f"Expected a list of 1 to {len(ALGORITHMS)} checksum algorithms."
+            )
+        unknown = [name for name in data if name not in ALGORITHMS]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown checksum algorithm {unknown[0]!r}; known: {', '.join(ALGORITHMS)}."
+            )
+        return list(data)
 
 
 def _part_number(item: Any, index: int) -> int:
@@ -251,13 +291,6 @@ def _no_such_part(part_count: int, number: int) -> str:
     return f"This upload has {part_count} part(s); there is no part {number}."
 
 
-def _is_md5(value: str) -> bool:
-    try:
-        return len(value) == 24 and len(base64.b64decode(value, validate=True)) == 16
-    except binascii.Error:
-        return False
-
-
 class PrepareSerializer(serializers.Serializer[Any]):
     """upload-prepare/: validated into `{"upload": NewUpload}`."""
 
@@ -268,8 +301,9 @@ class PrepareSerializer(serializers.Serializer[Any]):
     content_type = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, trim_whitespace=False
     )
-    checksum = serializers.ChoiceField(choices=["md5"], required=False, allow_null=True)
-    part_checksums = PartChecksumsField(required=False, source="md5s")
+    checksum = serializers.ChoiceField(choices=list(ALGORITHMS), required=False, allow_null=True)
+    checksum_algorithms = ChecksumAlgorithmsField(required=False)
+    part_checksums = PartChecksumsField(required=False)
 
     def validate_file_name(self, value: str) -> str:
         try:
@@ -293,18 +327,24 @@ class PrepareSerializer(serializers.Serializer[Any]):
         attrs["content_type"] = content_type
 
         _check_size_and_type(field, backend, file_name, file_size, content_type)
-        checksum = attrs.get("checksum")
-        if checksum is None and get_settings().require_checksums:
-            raise serializers.ValidationError(
-                {"checksum": 'This server requires a checksum for every part: send "md5".'}
-            )
+        offered = backend.offered_checksums(get_settings().checksum_algorithms)
+        requested, checksum = _negotiated_checksum(attrs, offered)
         plan = PartPlan.for_file(file_size, get_settings().part_size)
-        md5s: dict[int, str] = attrs.get("md5s", {})
-        beyond = sorted(n for n in md5s if n > plan.count)
+        part_checksums: dict[int, str] = attrs.get("part_checksums", {})
+        beyond = sorted(n for n in part_checksums if n > plan.count)
         if beyond:
             raise serializers.ValidationError(
                 {"part_checksums": _no_such_part(plan.count, beyond[0])}
             )
+        if part_checksums and requested is None:
+            raise serializers.ValidationError(
+                {
+                    "part_checksums": "Say which algorithm they are of: checksum, or the first of "
+                    "checksum_algorithms."
+                }
+            )
+        if requested is not None:
+            checked_checksums(part_checksums, requested)
         name = _storage_name(field, file_name)
         return {
             "upload": NewUpload(
@@ -316,9 +356,37 @@ class PrepareSerializer(serializers.Serializer[Any]):
                 content_type=content_type,
                 plan=plan,
                 checksum=checksum,
-                md5s=md5s,
+                # Of another algorithm than the one chosen, they sign nothing.
+                part_checksums=part_checksums if checksum is requested else {},
+                offered=offered,
             )
         }
+
+
+def _negotiated_checksum(
+    attrs: dict[str, Any], offered: Sequence[str]
+) -> tuple[ChecksumAlgorithm | None, ChecksumAlgorithm | None]:
+    """The algorithm the client's part checksums are of, and the one every part is signed for
+    (the client's `checksum`, or the first of its `checksum_algorithms` the server offers)."""
+    asked: str | None = attrs.get("checksum")
+    acceptable: list[str] | None = attrs.get("checksum_algorithms")
+    if asked is not None and acceptable is not None:
+        raise serializers.ValidationError(
+            {"checksum_algorithms": "Send checksum or checksum_algorithms, not both."}
+        )
+    offers = ", ".join(offered) or "none"
+    if asked is not None and asked not in offered:
+        raise serializers.ValidationError(
+            {"checksum": f"This store does not verify {asked} checksums (offered: {offers})."}
+        )
+    wanted = [asked] if asked is not None else acceptable or []
+    chosen = next((name for name in wanted if name in offered), None)
+    if chosen is None and get_settings().require_checksums:
+        raise serializers.ValidationError(
+            {"checksum": f"This server requires a checksum for every part (offered: {offers})."}
+        )
+    requested = ALGORITHMS[wanted[0]] if wanted else None
+    return requested, None if chosen is None else ALGORITHMS[chosen]
 
 
 def _check_size_and_type(
@@ -386,10 +454,10 @@ class SignedUploadSerializer(serializers.Serializer[Any]):
 
 
 class PartsSerializer(SignedUploadSerializer):
-    """upload-parts/: `upload`, the sorted `part_numbers` and their `md5s`."""
+    """upload-parts/: `upload`, the sorted `part_numbers` and their `part_checksums`."""
 
     part_numbers = PartNumbersField()
-    part_checksums = PartChecksumsField(required=False, source="md5s")
+    part_checksums = PartChecksumsField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -402,24 +470,27 @@ class PartsSerializer(SignedUploadSerializer):
                 {"part_numbers": _no_such_part(upload.plan.count, beyond[0])}
             )
         attrs["part_numbers"] = sorted(set(numbers))
-        md5s: dict[int, str] = attrs.setdefault("md5s", {})
-        if set(md5s) - set(numbers):
+        checksums: dict[int, str] = attrs.setdefault("part_checksums", {})
+        if set(checksums) - set(numbers):
             raise serializers.ValidationError(
                 {"part_checksums": "Give checksums only for the parts asked for in part_numbers."}
             )
-        if ticket.checksum == "md5" and set(numbers) - set(md5s):
-            missing = min(set(numbers) - set(md5s))
+        # An upload prepared without an algorithm may have a part signed for its Content-MD5
+        # (a client that found the part's ETag wrong sends it again for the store to check).
+        checked_checksums(checksums, upload.checksum or ALGORITHMS["md5"])
+        if ticket.checksum is not None and set(numbers) - set(checksums):
+            missing = min(set(numbers) - set(checksums))
             raise serializers.ValidationError(
                 {
-                    "part_checksums": "This upload signs every part for its Content-MD5: "
-                    f"part {missing} has none."
+                    "part_checksums": f"This upload signs every part for its {ticket.checksum} "
+                    f"checksum: part {missing} has none."
                 }
             )
         return attrs
 
 
 class PartReceiptsField(serializers.Field):  # type: ignore[type-arg]
-    """`[{part_number, etag}, ...]`, checked by hand: a nested serializer per item costs
+    """`[{part_number, etag, checksum?}, ...]`, checked by hand: a nested serializer per item costs
     about 30 µs, and an upload may have 10,000 parts."""
 
     def to_internal_value(self, data: Any) -> list[PartReceipt]:
@@ -435,7 +506,12 @@ class PartReceiptsField(serializers.Field):  # type: ignore[type-arg]
                 raise serializers.ValidationError(
                     f"Item {index}: etag must be the store's ETag header (a non-empty string)."
                 )
-            receipts.append(PartReceipt(number, etag))
+            checksum = item.get("checksum")
+            if checksum is not None and (not isinstance(checksum, str) or len(checksum) > 64):
+                raise serializers.ValidationError(
+                    f"Item {index}: checksum must be the part's base64 checksum."
+                )
+            receipts.append(PartReceipt(number, etag, checksum))
         return receipts
 
 
@@ -459,5 +535,13 @@ class FinalizeSerializer(SignedUploadSerializer):
                 )
         elif receipts and [r.part_number for r in receipts] != [1]:
             raise serializers.ValidationError({"parts": "A single-part upload has only part 1."})
+        algorithm = attrs["upload"].checksum
+        given = {r.part_number: r.checksum for r in receipts if r.checksum is not None}
+        if given and algorithm is None:
+            raise serializers.ValidationError(
+                {"parts": "This upload has no checksum algorithm: send no part checksums."}
+            )
+        if algorithm is not None:
+            checked_checksums(given, algorithm)
         attrs["receipts"] = sorted(receipts, key=lambda r: r.part_number)
         return attrs

@@ -8,6 +8,7 @@ from typing import Any
 
 from .attach import uploader_of
 from .backends.base import PartReceipt, StoredPart, UploadBackend
+from .checksums import ALGORITHMS, PartChecksum
 from .conf import Settings
 from .exceptions import InvalidParts, ObjectExists, UploadNotFound, UploadRefused
 from .fields import S3FileField
@@ -41,22 +42,24 @@ def _signal_args(
 
 
 def presign_parts(
-    upload: SignedUpload, part_numbers: Iterable[int], md5s: Mapping[int, str], expires: int
+    upload: SignedUpload, part_numbers: Iterable[int], checksums: Mapping[int, str], expires: int
 ) -> list[PresignedPart]:
-    """URLs for these parts, each signed for its size and, where given, its Content-MD5, living
-    `expires` seconds."""
+    """URLs for these parts, each signed for its size and, where given, its checksum (of the
+    upload's algorithm; an MD5 for an upload without one), living `expires` seconds."""
     ticket, backend = upload.ticket, upload.backend
+    algorithm = upload.checksum or ALGORITHMS["md5"]
     parts = []
     for number in part_numbers:
         size = ticket.plan.size_of(number)
-        md5 = md5s.get(number)
+        value = checksums.get(number)
+        checksum = None if value is None else PartChecksum(algorithm, value)
         if ticket.upload_id is None:
-            url = backend.presign_put(ticket.name, size, ticket.content_type, expires, md5)
+            url = backend.presign_put(ticket.name, size, ticket.content_type, expires, checksum)
         else:
             url = backend.presign_upload_part(
-                ticket.name, ticket.upload_id, number, size, expires, md5
+                ticket.name, ticket.upload_id, number, size, expires, checksum
             )
-        parts.append(PresignedPart(number, size, url, md5))
+        parts.append(PresignedPart(number, size, url, checksum))
     return parts
 
 
@@ -67,7 +70,9 @@ def prepare(new: NewUpload, request: Any, config: Settings) -> PreparedUpload:
     )
     plan = new.plan
     upload_id = (
-        new.backend.create_multipart_upload(new.name, new.content_type) if plan.multipart else None
+        new.backend.create_multipart_upload(new.name, new.content_type, new.checksum)
+        if plan.multipart
+        else None
     )
     ticket = UploadTicket(
         field_id=new.field.id,
@@ -77,7 +82,7 @@ def prepare(new: NewUpload, request: Any, config: Settings) -> PreparedUpload:
         content_type=new.content_type,
         upload_id=upload_id,
         part_size=plan.part_size,
-        checksum=new.checksum,
+        checksum=None if new.checksum is None else new.checksum.name,
         uploader=uploader_of(request),
     )
     batch = config.part_url_batch
@@ -86,17 +91,18 @@ def prepare(new: NewUpload, request: Any, config: Settings) -> PreparedUpload:
     else:
         # A URL signed for a checksum needs the checksum first: sign only the parts the client
         # has hashed already; it asks upload-parts/ for the others as it hashes them.
-        first_batch = sorted(number for number in new.md5s if number <= plan.count)[:batch]
+        first_batch = sorted(new.part_checksums)[:batch]
     upload = SignedUpload(ticket, new.field, new.backend)
     return PreparedUpload(
         upload_signature=sign_upload_ticket(ticket),
         object_key=new.backend.bucket_key(new.name),
         upload_id=upload_id,
         plan=plan,
-        parts=presign_parts(upload, first_batch, new.md5s, config.presigned_url_expires),
+        parts=presign_parts(upload, first_batch, new.part_checksums, config.presigned_url_expires),
         # A single PUT is signed for these headers: the client sends exactly them.
         part_headers={} if plan.multipart else single_put_headers(new.content_type),
         checksum=new.checksum,
+        offered=new.offered,
         max_part_urls=config.max_part_urls_per_request,
     )
 
@@ -169,7 +175,9 @@ def finalize(
 
     if ticket.upload_id is not None:
         try:
-            backend.complete_multipart_upload(ticket.name, ticket.upload_id, receipts)
+            backend.complete_multipart_upload(
+                ticket.name, ticket.upload_id, receipts, upload.checksum
+            )
         except (UploadNotFound, ObjectExists):
             # Completed by an earlier finalize whose response was lost, or aborted: the object
             # check below tells which. (Keys are unique: an object at this one is this upload's.)
@@ -200,10 +208,14 @@ def finalize(
         backend.delete_object(ticket.name)
         raise fail(f"The store keeps the file {served_wrong}; it was removed.")
     s3_file_field_upload_finalize.send(**signal_args, status="completed", reason="")
+    # Only what the store computed for this upload's algorithm: a checksum is kept for the
+    # bytes it verified, not one some other client chose.
+    checksum = stored.checksum if upload.checksum is not None else None
     return FinalizedUpload(
-        field_value=sign_field_value(field.id, ticket.name, stored.size, ticket.uploader),
+        field_value=sign_field_value(field.id, ticket.name, stored.size, ticket.uploader, checksum),
         object_key=signal_args["bucket_key"],
         file_size=stored.size,
+        checksum=checksum,
     )
 
 

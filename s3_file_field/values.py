@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core import signing
 
+from .checksums import ObjectChecksum
 from .exceptions import InvalidSignedValue
 from .parts import PartPlan
 
@@ -32,7 +33,8 @@ class UploadTicket:
     content_type: str
     upload_id: str | None
     part_size: int
-    # "md5": every part URL is signed for a Content-MD5 the client gives (the store checks it).
+    # The algorithm ("crc32", "md5"...) every part URL is signed for a checksum of, which the
+    # client gives and the store checks; None: parts are signed for no checksum.
     checksum: str | None = None
     # The signed-in user who prepared it (`attach.uploader_of`); None if anonymous.
     uploader: str | None = None
@@ -51,6 +53,8 @@ class FieldValue:
     size: int
     # The signed-in user who uploaded it; None if anonymous or made by the test fixtures.
     uploader: str | None = None
+    # The checksum the store computed of the object, where the upload had an algorithm.
+    checksum: ObjectChecksum | None = None
 
 
 def _load(value: Any, salt: str, max_age: int, what: str) -> dict[str, Any]:
@@ -107,10 +111,17 @@ def read_upload_ticket(signature: Any, *, max_age: int) -> UploadTicket:
         raise InvalidSignedValue("The upload signature is not valid.") from None
 
 
-def sign_field_value(field_id: str, name: str, size: int, uploader: str | None = None) -> str:
-    return signing.dumps(
-        {"f": field_id, "k": name, "s": size, "o": uploader}, salt=FIELD_VALUE_SALT, compress=True
-    )
+def sign_field_value(
+    field_id: str,
+    name: str,
+    size: int,
+    uploader: str | None = None,
+    checksum: ObjectChecksum | None = None,
+) -> str:
+    payload: dict[str, Any] = {"f": field_id, "k": name, "s": size, "o": uploader}
+    if checksum is not None:
+        payload["c"] = [checksum.algorithm, checksum.value, checksum.type]
+    return signing.dumps(payload, salt=FIELD_VALUE_SALT, compress=True)
 
 
 def read_field_value(value: Any, field_id: str, *, max_age: int) -> FieldValue:
@@ -122,6 +133,7 @@ def read_field_value(value: Any, field_id: str, *, max_age: int) -> FieldValue:
             name=str(payload["k"]),
             size=int(payload["s"]),
             uploader=None if payload.get("o") is None else str(payload["o"]),
+            checksum=None if payload.get("c") is None else ObjectChecksum(*map(str, payload["c"])),
         )
     except (KeyError, TypeError, ValueError):
         raise InvalidSignedValue("The uploaded file value is not valid.") from None

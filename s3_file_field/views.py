@@ -179,7 +179,7 @@ class PartsView(UploadAPIView):
             # upload id left to sign for).
             raise UploadStored
         expires = get_settings().presigned_url_expires
-        parts = uploads.presign_parts(upload, data["part_numbers"], data["md5s"], expires)
+        parts = uploads.presign_parts(upload, data["part_numbers"], data["part_checksums"], expires)
         return Response(parts_json(parts))
 
 

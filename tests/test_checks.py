@@ -29,6 +29,7 @@ from tests.harness.seaweedfs import (
 )
 
 from .harness import storages as harness_storages
+from .harness.faultproxy import FaultProxy, Mode
 
 BUCKET = "s3ff-checks"
 ORIGIN = "https://app.example"
@@ -241,6 +242,33 @@ def test_a_good_store_passes(store, all_fields_on, make_storage, cors):
         assert checks.check_store() == []
 
 
+def test_a_store_that_verifies_no_checksum_is_reported(store, all_fields_on, make_storage, cors):
+    """Through a proxy that answers every presigned PUT 200 itself, as a store that checks no
+    checksum would: the check sends one with a wrong checksum of each kind, and says so."""
+    cors(GOOD_RULE)
+    with FaultProxy(store.endpoint_url) as proxy:
+        proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("accept",)))
+        storage = all_fields_on(make_storage(proxy.url))
+        with override_settings(S3FF_CORS_ORIGINS=[ORIGIN]):
+            messages = checks.check_store()
+        backend = get_backend(storage)
+        assert backend is not None
+        offered = backend.offered_checksums(None)
+        assert proxy.stats()["faults"] == {"accept": len(offered)}
+    assert ids(messages) == ["s3_file_field.W020"]
+    assert f"does not verify {', '.join(offered)} checksums" in messages[0].msg
+    assert "S3FF_CHECKSUM_ALGORITHMS = []" in str(messages[0].hint)
+    # Told what the store verifies, the check sends none.
+    with (
+        FaultProxy(store.endpoint_url) as proxy,
+        override_settings(S3FF_CORS_ORIGINS=[ORIGIN], S3FF_CHECKSUM_ALGORITHMS=[]),
+    ):
+        proxy.set_mode(Mode(name="fail", rate=1.0, kinds=("accept",)))
+        all_fields_on(make_storage(proxy.url))
+        assert ids(checks.check_store()) == []
+        assert proxy.stats()["faults"] == {}
+
+
 @pytest.mark.parametrize(
     ("credentials", "code"),
     [
@@ -297,7 +325,9 @@ def test_no_cors_configuration(store, all_fields_on, make_storage):
         '{"ID": "s3-file-field", "AllowedOrigins": ["https://app.example", '
         '"http://localhost:8000"], "AllowedMethods": ["PUT"], "AllowedHeaders": '
         '["Content-Type", "Content-Disposition", "If-None-Match", "Cache-Control", '
-        '"Content-Encoding", "Content-Language", "Expires", "Content-MD5"], '
+        '"Content-Encoding", "Content-Language", "Expires", "x-amz-checksum-crc32", '
+        '"x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme", "Content-MD5", '
+        '"x-amz-checksum-sha1", "x-amz-checksum-sha256"], '
         '"ExposeHeaders": ["ETag"], '
         '"MaxAgeSeconds": 3600}'
     ) in str(messages[0].hint)
@@ -321,7 +351,9 @@ def test_cors_rule_that_allows_content_type_only(store, all_fields_on, make_stor
     assert ids(messages) == ["s3_file_field.W013"]
     assert (
         "send a PUT with the Content-Type, Content-Disposition, If-None-Match, Cache-Control, "
-        "Content-Encoding, Content-Language, Expires and Content-MD5 headers" in messages[0].msg
+        "Content-Encoding, Content-Language, Expires, x-amz-checksum-crc32, x-amz-checksum-crc32c, "
+        "x-amz-checksum-crc64nvme, Content-MD5, x-amz-checksum-sha1 and x-amz-checksum-sha256 headers"
+        in messages[0].msg
     )
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, TypeVar
 
+import urllib3
 from django.core.files.storage import Storage
 
+from ..checksums import ALGORITHMS, ChecksumAlgorithm, ObjectChecksum, PartChecksum
 from ..conf import S3_MAX_OBJECT_SIZE
 from ..cors import CorsRule
+from ..exceptions import StorageError
+from ..headers import single_put_headers
 
 
 @dataclass(frozen=True)
@@ -23,14 +28,18 @@ class StoredPart:
     etag: str
     # What the store serves a whole object with, by lower-case header name (`stat_object`).
     headers: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The checksum the store keeps with a whole object, if any (`stat_object`).
+    checksum: ObjectChecksum | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class PartReceipt:
-    """What the client reports of a part it sent: the number and the store's ETag."""
+    """What the client reports of a part it sent: the number, the store's ETag and, for an
+    upload with a checksum algorithm, the part's checksum (the store checks it again)."""
 
     part_number: int
     etag: str
+    checksum: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class UploadBackend(ABC):
     """
 
     max_object_size: ClassVar[int] = S3_MAX_OBJECT_SIZE
+    # The checksums the store verifies as it takes a PUT, unless S3FF_CHECKSUM_ALGORITHMS says.
+    verified_checksums: ClassVar[tuple[str, ...]] = tuple(ALGORITHMS)
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
@@ -98,16 +109,20 @@ class UploadBackend(ABC):
         size: int,
         content_type: str,
         expires: int,
-        content_md5: str | None = None,
+        checksum: PartChecksum | None = None,
     ) -> str:
         """A URL for one PUT of exactly `size` bytes with `single_put_headers(content_type)`
-        (and, given one, this `Content-MD5`, which the store then checks against the bytes): it
-        writes only where no object is, and the client chooses no header the store keeps."""
+        (and, given one, this checksum's header, which the store then checks against the
+        bytes): it writes only where no object is, and the client chooses no header the store
+        keeps."""
 
     @abstractmethod
-    def create_multipart_upload(self, name: str, content_type: str) -> str:
-        """Start a multipart upload of an object with `object_headers(content_type)`; return
-        its upload id."""
+    def create_multipart_upload(
+        self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
+    ) -> str:
+        """Start a multipart upload of an object with `object_headers(content_type)` (whose
+        every part then carries a `checksum` of this algorithm, if given: the object gets a
+        checksum the store computed); return its upload id."""
 
     @abstractmethod
     def presign_upload_part(
@@ -117,9 +132,9 @@ class UploadBackend(ABC):
         part_number: int,
         size: int,
         expires: int,
-        content_md5: str | None = None,
+        checksum: PartChecksum | None = None,
     ) -> str:
-        """A URL for the PUT of part `part_number`, of exactly `size` bytes (and `content_md5`)."""
+        """A URL for the PUT of part `part_number`, of exactly `size` bytes (and `checksum`)."""
 
     @abstractmethod
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
@@ -127,9 +142,14 @@ class UploadBackend(ABC):
 
     @abstractmethod
     def complete_multipart_upload(
-        self, name: str, upload_id: str, parts: Sequence[PartReceipt]
+        self,
+        name: str,
+        upload_id: str,
+        parts: Sequence[PartReceipt],
+        checksum: ChecksumAlgorithm | None = None,
     ) -> None:
-        """Assemble the object from `parts`."""
+        """Assemble the object from `parts` (whose checksums are of `checksum`, the upload's
+        algorithm)."""
 
     @abstractmethod
     def abort_multipart_upload(self, name: str, upload_id: str) -> None:
@@ -137,7 +157,8 @@ class UploadBackend(ABC):
 
     @abstractmethod
     def stat_object(self, name: str) -> StoredPart | None:
-        """The stored object's size, ETag and headers (as part 1), or None if there is none."""
+        """The stored object's size, ETag, headers and checksum (as part 1), or None if there
+        is none."""
 
     @abstractmethod
     def delete_object(self, name: str) -> None:
@@ -194,6 +215,39 @@ class UploadBackend(ABC):
     def delete_objects(self, names: Sequence[str]) -> dict[str, str]:
         """Remove these objects, in as few requests as the store allows; returns the names
         that could not be removed, with the store's reason."""
+
+    def offered_checksums(self, configured: Sequence[str] | None) -> tuple[str, ...]:
+        """The checksum algorithms to offer clients: those the project configured
+        (`S3FF_CHECKSUM_ALGORITHMS`), or those this store verifies."""
+        return tuple(configured) if configured is not None else self.verified_checksums
+
+    def takes_wrong_checksum(self, name: str, algorithm: str, timeout: float) -> bool | None:
+        """Whether the store stores a PUT whose `algorithm` checksum does not match its bytes
+        (then it verifies nothing of that kind, and the object is removed); None if its answer
+        tells neither (an error, no answer)."""
+        body = b"s3-file-field checksum probe"
+        # No digest of these bytes is all zeros.
+        wrong = PartChecksum(
+            ALGORITHMS[algorithm],
+            base64.b64encode(bytes(ALGORITHMS[algorithm].digest_bytes)).decode(),
+        )
+        content_type = "application/octet-stream"
+        try:
+            url = self.presign_put(name, len(body), content_type, 60, wrong)
+            answer = urllib3.request(
+                "PUT",
+                url,
+                body=body,
+                headers={**single_put_headers(content_type), **wrong.header()},
+                timeout=timeout,
+                retries=False,
+            )
+        except (StorageError, urllib3.exceptions.HTTPError):
+            return None
+        if 200 <= answer.status < 300:
+            self.delete_object(name)
+            return True
+        return False if answer.status == 400 else None
 
     @abstractmethod
     def describe(self) -> dict[str, str]:

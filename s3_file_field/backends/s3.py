@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.core.files.storage import Storage
 
+from ..checksums import ChecksumAlgorithm, PartChecksum, object_checksum
 from ..cors import CorsRule
 from ..exceptions import (
     CredentialsRefused,
@@ -63,6 +64,14 @@ _PARAMETERS = {
     "Content-Encoding": "ContentEncoding",
     "Content-Language": "ContentLanguage",
 }
+
+
+def _checksum_parameter(checksum: PartChecksum | None) -> dict[str, str]:
+    """The boto3 parameter that signs a PUT for this checksum's header."""
+    if checksum is None:
+        return {}
+    s3_name = checksum.algorithm.s3_name
+    return {"ContentMD5" if s3_name is None else f"Checksum{s3_name}": checksum.value}
 
 
 def _sign_empty_expires(request: Any, **kwargs: Any) -> None:
@@ -126,33 +135,36 @@ class S3Backend(UploadBackend):
         size: int,
         content_type: str,
         expires: int,
-        content_md5: str | None = None,
+        checksum: PartChecksum | None = None,
     ) -> str:
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": self.bucket_key(name),
             "ContentLength": size,
+            **_checksum_parameter(checksum),
         }
         for header, value in single_put_headers(content_type).items():
             # Expires is no parameter boto3 takes empty; `_sign_empty_expires` adds it.
             if header != "Expires":
                 params[_PARAMETERS[header]] = value
-        if content_md5 is not None:
-            params["ContentMD5"] = content_md5
         with _translated_errors():
             return self.client.generate_presigned_url(
                 "put_object", Params=params, ExpiresIn=expires
             )
 
-    def create_multipart_upload(self, name: str, content_type: str) -> str:
+    def create_multipart_upload(
+        self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
+    ) -> str:
+        params: dict[str, Any] = {
+            _PARAMETERS[header]: value for header, value in object_headers(content_type).items()
+        }
+        if checksum is not None and checksum.s3_name is not None:
+            params["ChecksumAlgorithm"] = checksum.s3_name
+            if checksum.full_object:
+                params["ChecksumType"] = "FULL_OBJECT"
         with _translated_errors():
             response = self.client.create_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.bucket_key(name),
-                **{
-                    _PARAMETERS[header]: value
-                    for header, value in object_headers(content_type).items()
-                },  # type: ignore[arg-type]
+                Bucket=self.bucket, Key=self.bucket_key(name), **params
             )
         return response["UploadId"]
 
@@ -163,7 +175,7 @@ class S3Backend(UploadBackend):
         part_number: int,
         size: int,
         expires: int,
-        content_md5: str | None = None,
+        checksum: PartChecksum | None = None,
     ) -> str:
         params: dict[str, Any] = {
             "Bucket": self.bucket,
@@ -171,9 +183,8 @@ class S3Backend(UploadBackend):
             "UploadId": upload_id,
             "PartNumber": part_number,
             "ContentLength": size,
+            **_checksum_parameter(checksum),
         }
-        if content_md5 is not None:
-            params["ContentMD5"] = content_md5
         with _translated_errors():
             return self.client.generate_presigned_url(
                 "upload_part", Params=params, ExpiresIn=expires
@@ -199,16 +210,25 @@ class S3Backend(UploadBackend):
                 marker = page["NextPartNumberMarker"]
 
     def complete_multipart_upload(
-        self, name: str, upload_id: str, parts: Sequence[PartReceipt]
+        self,
+        name: str,
+        upload_id: str,
+        parts: Sequence[PartReceipt],
+        checksum: ChecksumAlgorithm | None = None,
     ) -> None:
+        named = checksum is not None and checksum.s3_name is not None
+        listed: list[dict[str, Any]] = []
+        for part in parts:
+            item: dict[str, Any] = {"PartNumber": part.part_number, "ETag": part.etag}
+            if named and part.checksum is not None:
+                item[f"Checksum{checksum.s3_name}"] = part.checksum  # type: ignore[union-attr]
+            listed.append(item)
         with _translated_errors():
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=self.bucket_key(name),
                 UploadId=upload_id,
-                MultipartUpload={
-                    "Parts": [{"PartNumber": p.part_number, "ETag": p.etag} for p in parts]
-                },
+                MultipartUpload={"Parts": listed},  # type: ignore[typeddict-item]
                 IfNoneMatch=CONDITIONAL_PUT_HEADERS["If-None-Match"],
             )
 
@@ -224,15 +244,19 @@ class S3Backend(UploadBackend):
     def stat_object(self, name: str) -> StoredPart | None:
         try:
             with _translated_errors():
-                head = self.client.head_object(Bucket=self.bucket, Key=self.bucket_key(name))
+                head = self.client.head_object(
+                    Bucket=self.bucket, Key=self.bucket_key(name), ChecksumMode="ENABLED"
+                )
         except ObjectMissing:
             return None
         served = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        headers = {name.lower(): str(value) for name, value in served.items()}
         return StoredPart(
             1,
             int(head["ContentLength"]),
             quoted_etag(head.get("ETag", "")),
-            {name.lower(): str(value) for name, value in served.items()},
+            headers,
+            object_checksum(headers),
         )
 
     def delete_object(self, name: str) -> None:

@@ -12,7 +12,9 @@ Modes, switched from Python (`FaultProxy.set_mode`) or by any HTTP client (see C
   was read (`"500"`), or `503 SlowDown` (`"503"`), or the connection is reset halfway through
   its body (`"reset"`), or half the body is read and then nothing happens until the client
   gives up (`"stall"`), or it goes to the store with one byte of its body changed
-  (`"corrupt"`; an empty body passes untouched), as chosen among `kinds`. Django's own S3
+  (`"corrupt"`; an empty body passes untouched), or it is answered `200` with the MD5 of its
+  body as ETag and never reaches the store, as by a store that verifies no checksum
+  (`"accept"`), as chosen among `kinds`. Django's own S3
   calls (signed in headers) always pass, so the faults hit the client alone.
 - `throttle`: each connection is capped at `bytes_per_second` in each direction, and every byte
   waits `latency_ms / 2` each way, i.e. `latency_ms` more round trip, as on a slow far link.
@@ -37,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import random
 import signal
@@ -51,11 +54,11 @@ from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 ModeName = Literal["pass", "fail", "throttle"]
-FaultKind = Literal["500", "503", "reset", "stall", "corrupt"]
+FaultKind = Literal["500", "503", "reset", "stall", "corrupt", "accept"]
 MODE_NAMES: tuple[ModeName, ...] = ("pass", "fail", "throttle")
 # What `fail` draws from unless told otherwise; the other kinds are asked for by name.
 FAULT_KINDS: tuple[FaultKind, ...] = ("500", "reset")
-ALL_FAULT_KINDS: tuple[FaultKind, ...] = ("500", "503", "reset", "stall", "corrupt")
+ALL_FAULT_KINDS: tuple[FaultKind, ...] = ("500", "503", "reset", "stall", "corrupt", "accept")
 # A stalled request is held this long (or until the client gives up), then dropped.
 STALL_SECONDS = 120.0
 CONTROL_PREFIX = "/__faultproxy__/"
@@ -491,6 +494,10 @@ class FaultProxy:
                     # The client's own timeout must end this; a closing proxy cancels it.
                     await asyncio.sleep(STALL_SECONDS)
                     raise Reset
+                elif fault == "accept":
+                    body = bytearray()
+                    await _body(reader, request, _collect(body))
+                    await client.put(_accepted(bytes(body)))
                 elif fault == "corrupt":
                     await upstream.put(head)
                     await _body(
@@ -548,6 +555,11 @@ class FaultProxy:
             self.set_mode(mode)
             return json_response(200, mode.as_json())
         return json_response(404, {"detail": f"no control action {request.method} {action!r}"})
+
+
+def _accepted(body: bytes) -> bytes:
+    etag = hashlib.md5(body).hexdigest()  # an ETag as S3 makes it, not security
+    return (f'HTTP/1.1 200 OK\r\nETag: "{etag}"\r\nContent-Length: 0\r\n\r\n').encode()
 
 
 async def _relay(reader: asyncio.StreamReader, to: Pipe) -> None:
