@@ -25,6 +25,8 @@ await build({
   bundle: true,
   format: 'esm',
   platform: 'neutral',
+  // A neutral build reads no package.json field unless told: crc-32 has only `main`.
+  mainFields: ['module', 'main'],
   // Imported at run time, in Node only (src/node-requests.ts).
   external: ['node:*'],
   target: ['es2022'],

@@ -51,9 +51,11 @@ export interface PrepareRequest {
   readonly fileSize: number;
   readonly contentType: string | undefined;
   /**
-   * Ask for every part URL to be signed for its Content-MD5; with the checksums
-   * of the parts hashed already (part 1 of a small file).
+   * The checksum algorithms the client can compute, preferred first: the
+   * server picks one its store verifies, and signs every part URL for it.
    */
+  readonly checksumAlgorithms?: readonly string[] | undefined;
+  /** Checksums (of the first of `checksumAlgorithms`) of parts hashed already: part 1 of a small file. */
   readonly checksums?: ReadonlyMap<number, string> | undefined;
 }
 
@@ -71,12 +73,13 @@ export class UploadApi {
       file_name: request.fileName,
       file_size: request.fileSize,
       ...(request.contentType ? { content_type: request.contentType } : {}),
-      ...(request.checksums ? { checksum: 'md5', part_checksums: partChecksums(request.checksums) } : {}),
+      ...(request.checksumAlgorithms ? { checksum_algorithms: request.checksumAlgorithms } : {}),
+      ...(request.checksums?.size ? { part_checksums: partChecksums(request.checksums) } : {}),
     };
     return readPrepareResponse(await this.post('upload-prepare/', body, signal));
   }
 
-  /** Signs these parts' URLs, each for its Content-MD5 when `checksums` are given. */
+  /** Signs these parts' URLs, each for its checksum (of the upload's algorithm, or an MD5) when `checksums` are given. */
   async signParts(
     uploadSignature: string,
     partNumbers: readonly number[],
@@ -97,12 +100,16 @@ export class UploadApi {
 
   async finalize(
     uploadSignature: string,
-    parts: readonly { partNumber: number; etag: string }[],
+    parts: readonly { partNumber: number; etag: string; checksum?: string | undefined }[],
     signal: AbortSignal,
   ): Promise<FinalizedUpload> {
     const body = {
       upload_signature: uploadSignature,
-      parts: parts.map((part) => ({ part_number: part.partNumber, etag: part.etag })),
+      parts: parts.map(({ partNumber, etag, checksum }) => ({
+        part_number: partNumber,
+        etag,
+        ...(checksum ? { checksum } : {}),
+      })),
     };
     return readFinalizeResponse(await this.post('upload-finalize/', body, signal));
   }
@@ -191,8 +198,8 @@ function lowerCaseHeaders(init: HeadersInit | undefined): Record<string, string>
   return headers;
 }
 
-function partChecksums(checksums: ReadonlyMap<number, string>): { part_number: number; content_md5: string }[] {
-  return [...checksums].map(([partNumber, md5]) => ({ part_number: partNumber, content_md5: md5 }));
+function partChecksums(checksums: ReadonlyMap<number, string>): { part_number: number; checksum: string }[] {
+  return [...checksums].map(([partNumber, checksum]) => ({ part_number: partNumber, checksum }));
 }
 
 function classifyApiFailure(error: unknown): RetryVerdict {

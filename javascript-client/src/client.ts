@@ -124,7 +124,7 @@ export class S3FileFieldClient {
       progressIntervalMs: options.progressIntervalMs ?? clientDefaults.progressIntervalMs,
       now: () => performance.now(),
       checksums: options.checksums ?? clientDefaults.checksums,
-      createMd5Hasher: defaults.createMd5Hasher,
+      hashers: defaults.hashers,
       traits: new ServerTraits(),
       stallTimeoutMs,
     };

@@ -16,7 +16,7 @@ export {
   UploadAbortedError,
 } from './errors.js';
 export type { ProgressListener, UploadProgress, UploadState } from './progress.js';
-export type { FinalizedUpload } from './protocol.js';
+export type { FinalizedUpload, ObjectChecksum } from './protocol.js';
 export { RequestQueue } from './queue.js';
 export {
   LocalStorageResumeStore,

@@ -1,4 +1,11 @@
-import { blobMd5, type CreateMd5Hasher, etagIsMd5, type Md5Hasher, PartChecksums } from './checksums.js';
+import {
+  blobChecksum,
+  type ChecksumAlgorithm,
+  etagIsMd5,
+  type Hasher,
+  type Hashers,
+  PartChecksums,
+} from './checksums.js';
 import { PartChecksumError } from './errors.js';
 import type { PlannedPart } from './plan.js';
 import { runBounded } from './pool.js';
@@ -21,10 +28,11 @@ export class ServerTraits {
 
 /**
  * How an upload makes sure each part is stored as it was read:
- * - `signed`: every part URL is signed for the part's Content-MD5 (hashed
- *   before it is sent), and the store refuses other bytes; for a server that
- *   requires it, as it costs a read of the part and an `upload-parts/` call
- *   before the part can start.
+ * - `signed`: every part URL is signed for the part's checksum (CRC32 where the
+ *   store verifies it, hashed before the part is sent), and the store refuses
+ *   other bytes; it costs a read of the part and an `upload-parts/` call
+ *   before the part can start, which CRC32 makes cheap (MD5 only for a server
+ *   that requires checksums and offers no cheaper one).
  * - `etag`: each part is hashed while it is sent and its MD5 compared with the
  *   ETag the store answers (the MD5 of what it got). On a mismatch the part
  *   is sent again, signed for its Content-MD5 so the store checks it; a store
@@ -35,10 +43,12 @@ export type IntegrityMode = 'signed' | 'etag' | 'none';
 
 export interface PartIntegrityOptions {
   readonly mode: IntegrityMode;
+  /** In mode `signed`, the algorithm every part URL is signed for. */
+  readonly algorithm: ChecksumAlgorithm;
   readonly blob: Blob;
   readonly fieldId: string;
   readonly traits: ServerTraits;
-  readonly createMd5Hasher: CreateMd5Hasher;
+  readonly hashers: Hashers;
   /** Whether the transport hands over the bytes it sends, to hash them on the way. */
   readonly passesBytes: boolean;
   /** Parts sent at once: how far ahead hashing may run. */
@@ -64,12 +74,12 @@ export class PartIntegrity {
 
   /** In mode `signed`: the parts' checksums, hashed a little ahead of sending, for signing URLs in batches. */
   batchChecksums(pending: readonly PlannedPart[]): PartChecksums | undefined {
-    const { mode, blob, createMd5Hasher, concurrency, signal } = this.options;
+    const { mode, algorithm, blob, hashers, concurrency, signal } = this.options;
     if (mode !== 'signed') return undefined;
     return new PartChecksums({
       parts: pending,
       blob,
-      contentMd5: (slice) => blobMd5(slice, createMd5Hasher),
+      checksum: (slice) => blobChecksum(slice, hashers[algorithm]),
       ahead: concurrency,
       signal,
     });
@@ -86,15 +96,15 @@ export class PartIntegrity {
    * when the transport passes them and the MD5 is not known yet; otherwise
    * the part is hashed from the file meanwhile.
    */
-  async hasherWhileSending(part: PlannedPart): Promise<Md5Hasher | undefined> {
+  async hasherWhileSending(part: PlannedPart): Promise<Hasher | undefined> {
     if (this.options.mode !== 'etag' || this.md5s.has(part.partNumber)) return undefined;
-    if (this.options.passesBytes) return this.options.createMd5Hasher();
+    if (this.options.passesBytes) return this.options.hashers.md5();
     this.md5Of(part);
     return undefined;
   }
 
   /** A part was stored, so every byte went through `hasher`. */
-  hashedWhileSending(partNumber: number, hasher: Md5Hasher): void {
+  hashedWhileSending(partNumber: number, hasher: Hasher): void {
     this.md5s.set(partNumber, Promise.resolve(hasher.digest()));
   }
 
@@ -149,7 +159,7 @@ export class PartIntegrity {
   md5Of({ partNumber, offset, size }: PlannedPart): Promise<string> {
     let md5 = this.md5s.get(partNumber);
     if (md5 === undefined) {
-      md5 = blobMd5(this.options.blob.slice(offset, offset + size), this.options.createMd5Hasher);
+      md5 = blobChecksum(this.options.blob.slice(offset, offset + size), this.options.hashers.md5);
       // A failed hash is reported by the attempt that awaits it, if any is left.
       md5.catch(() => {});
       this.md5s.set(partNumber, md5);

@@ -27,8 +27,12 @@ export interface PreparedUpload {
   readonly parts: readonly SignedPart[];
   /** Sent unchanged with every part `PUT`. */
   readonly partHeaders: Readonly<Record<string, string>>;
-  /** Whether every part URL is signed for its `Content-MD5` (a server without the extension leaves it out). */
-  readonly checksums: boolean;
+  /**
+   * The checksum algorithm every part URL is signed for, as the server picked
+   * it from those the client named; `null`: none (a server without the
+   * extension leaves it out).
+   */
+  readonly checksum: string | null;
   /** The most part URLs one `upload-parts/` call may ask for (older servers: 100). */
   readonly maxPartUrls: number;
 }
@@ -38,6 +42,18 @@ export interface FinalizedUpload {
   readonly fieldValue: string;
   readonly objectKey: string;
   readonly fileSize: number;
+  /**
+   * The checksum the store computed of the whole object, where the upload had
+   * an algorithm the store keeps (`type`: `FULL_OBJECT` or `COMPOSITE`); `null` otherwise.
+   */
+  readonly checksum: ObjectChecksum | null;
+}
+
+export interface ObjectChecksum {
+  readonly algorithm: string;
+  /** Base64 of the digest, as S3's `x-amz-checksum-*` headers carry it. */
+  readonly value: string;
+  readonly type: string;
 }
 
 /**
@@ -126,7 +142,7 @@ export function readPrepareResponse(body: unknown): PreparedUpload {
     partCount: reader.get('part_count').count(),
     parts: reader.get('parts').list().map(readSignedPart),
     partHeaders: reader.get('part_headers').stringMap(),
-    checksums: reader.get('checksum').optional()?.string() === 'md5',
+    checksum: reader.get('checksum').optional()?.string() ?? null,
     maxPartUrls: reader.get('max_part_urls').optional()?.count() ?? defaultMaxPartUrls,
   };
 }
@@ -152,5 +168,15 @@ export function readFinalizeResponse(body: unknown): FinalizedUpload {
     fieldValue: reader.get('field_value').string(),
     objectKey: reader.get('object_key').string(),
     fileSize: reader.get('file_size').count(),
+    checksum: readObjectChecksum(reader.get('checksum').optional()),
+  };
+}
+
+function readObjectChecksum(reader: BodyReader | undefined): ObjectChecksum | null {
+  if (reader === undefined) return null;
+  return {
+    algorithm: reader.get('algorithm').string(),
+    value: reader.get('value').string(),
+    type: reader.get('type').string(),
   };
 }

@@ -22,8 +22,10 @@ export interface ResumeRecord {
   readonly partSize: number;
   readonly partCount: number;
   readonly partHeaders: Readonly<Record<string, string>>;
-  /** Whether each part URL is signed for its Content-MD5 (absent in records of older clients). */
+  /** Whether each part URL is signed for its checksum (absent in records of older clients). */
   readonly checksums?: boolean;
+  /** The algorithm they are signed for (absent in records of older clients: MD5). */
+  readonly checksumAlgorithm?: string;
   /** The server's `max_part_urls` (absent in records of older clients). */
   readonly maxPartUrls?: number;
   /** When the upload was prepared (ms since the epoch). */
@@ -135,6 +137,9 @@ function isResumeRecord(value: unknown): value is ResumeRecord {
     typeof record.partHeaders === 'object' &&
     record.partHeaders !== null &&
     (record.checksums === undefined || typeof record.checksums === 'boolean') &&
+    (record.checksumAlgorithm === undefined ||
+      record.checksumAlgorithm === 'crc32' ||
+      record.checksumAlgorithm === 'md5') &&
     (record.maxPartUrls === undefined || (Number.isInteger(record.maxPartUrls) && (record.maxPartUrls as number) > 0))
   );
 }

@@ -1,5 +1,5 @@
 import type { ApiFetch } from './api.js';
-import { type CreateMd5Hasher, nodeMd5Hasher, scriptMd5Hasher } from './checksums.js';
+import { type Hashers, nodeHashers, scriptHashers } from './checksums.js';
 import { clientDefaults } from './defaults.js';
 import { createNodeHttpFetch } from './node-requests.js';
 import { createFetchTransport } from './transport/fetch.js';
@@ -12,7 +12,7 @@ export interface RuntimeDefaults {
   /** Parts sent at once. */
   readonly concurrency: number;
   readonly fetch: ApiFetch;
-  readonly createMd5Hasher: CreateMd5Hasher;
+  readonly hashers: Hashers;
   /** The part transport, for a client that sends `concurrency` parts at once. */
   transport(concurrency: number): PartTransport;
 }
@@ -29,7 +29,7 @@ export function runtimeDefaults(): RuntimeDefaults {
     return {
       concurrency: clientDefaults.concurrency,
       fetch: globalFetch,
-      createMd5Hasher: scriptMd5Hasher,
+      hashers: scriptHashers,
       transport: createXhrTransport,
     };
   }
@@ -40,7 +40,7 @@ export function runtimeDefaults(): RuntimeDefaults {
     return {
       concurrency: clientDefaults.nodeConcurrency,
       fetch: createNodeHttpFetch(),
-      createMd5Hasher: nodeMd5Hasher,
+      hashers: nodeHashers,
       // Connections to the store, as many as parts sent at once.
       transport: (concurrency) => createNodeHttpTransport({ maxSockets: concurrency }),
     };
@@ -48,7 +48,7 @@ export function runtimeDefaults(): RuntimeDefaults {
   return {
     concurrency: clientDefaults.concurrency,
     fetch: globalFetch,
-    createMd5Hasher: scriptMd5Hasher,
+    hashers: scriptHashers,
     transport: () => createFetchTransport(),
   };
 }

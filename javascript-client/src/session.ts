@@ -1,5 +1,5 @@
 import type { UploadApi } from './api.js';
-import { blobMd5, type CreateMd5Hasher } from './checksums.js';
+import { blobChecksum, type ChecksumAlgorithm, type Hashers } from './checksums.js';
 import { ApiCallError } from './errors.js';
 import type { IntegrityMode, ServerTraits } from './integrity.js';
 import { type PlannedPart, planParts } from './plan.js';
@@ -28,6 +28,8 @@ export interface UploadSession {
   /** The most part URLs one `upload-parts/` call may ask for. */
   readonly maxPartUrls: number;
   readonly integrity: IntegrityMode;
+  /** In mode `signed`, what every part URL is signed for. */
+  readonly checksumAlgorithm: ChecksumAlgorithm;
   readonly parts: readonly PlannedPart[];
   /** Part URLs at hand (from `upload-prepare/`). */
   readonly signed: readonly SignedPart[];
@@ -39,7 +41,7 @@ export interface SessionContext {
   readonly api: UploadApi;
   readonly input: UploadInput;
   readonly checksums: boolean;
-  readonly createMd5Hasher: CreateMd5Hasher;
+  readonly hashers: Hashers;
   readonly traits: ServerTraits;
   readonly resume: ResumeSlot;
   readonly signal: AbortSignal;
@@ -54,18 +56,20 @@ async function newSession(context: SessionContext): Promise<UploadSession> {
   const { blob } = context.input;
   const { prepared, checksums } = await prepare(context);
   const parts = planParts(blob.size, prepared.partSize, prepared.partCount);
-  // The whole file's checksum went as part 1's; a server that splits even so
-  // small a file signed part 1 for the wrong checksum: it is signed again.
-  const signedForWholeFile = checksums !== undefined && checksums.size > 0 && parts[0]?.size !== blob.size;
+  const picked = knownAlgorithm(prepared.checksum);
+  // The whole file's CRC32 went as part 1's; a server that picked it and split
+  // even so small a file signed part 1 for the wrong checksum: it is signed again.
+  const signedForWholeFile = picked === 'crc32' && !!checksums?.size && parts[0]?.size !== blob.size;
   // A single PUT writes only where no object is, so one stored altered could not be
-  // sent again: its URL is signed for its checksum, and the store checks the bytes.
-  const signOnePut = prepared.uploadId === null && context.checksums && !prepared.checksums;
+  // sent again: its URL is signed for its MD5, and the store checks the bytes.
+  const signOnePut = prepared.uploadId === null && context.checksums && picked === undefined;
   const session: UploadSession = {
     signature: prepared.uploadSignature,
     multipart: prepared.uploadId !== null,
     partHeaders: prepared.partHeaders,
     maxPartUrls: prepared.maxPartUrls,
-    integrity: signOnePut ? 'signed' : integrityMode(prepared.checksums, context.checksums),
+    integrity: signOnePut ? 'signed' : integrityMode(picked !== undefined, context.checksums),
+    checksumAlgorithm: picked ?? 'md5',
     parts,
     signed: signedForWholeFile || signOnePut ? [] : prepared.parts,
     etags: new Map(),
@@ -78,6 +82,7 @@ async function newSession(context: SessionContext): Promise<UploadSession> {
     partCount: prepared.partCount,
     partHeaders: prepared.partHeaders,
     checksums: session.integrity === 'signed',
+    checksumAlgorithm: session.checksumAlgorithm,
     maxPartUrls: prepared.maxPartUrls,
     createdAt: Date.now(),
   });
@@ -85,37 +90,48 @@ async function newSession(context: SessionContext): Promise<UploadSession> {
 }
 
 /**
- * Prepares the upload with parts checked by their ETags, or signed for their
- * checksums where the server requires it (it refuses the first way with a
- * `checksum` error; the client remembers).
+ * Prepares the upload asking for CRC32, which the server picks where its store
+ * verifies it: every part is then signed for its CRC32. Where it does not, the
+ * parts are checked by their ETags (MD5s), or, where the server requires a
+ * checksum it verifies (it refuses the first way with a `checksum` error; the
+ * client remembers), signed for their MD5.
  */
 async function prepare(
   context: SessionContext,
 ): Promise<{ prepared: PreparedUpload; checksums: Map<number, string> | undefined }> {
   const { api, input, traits, signal } = context;
   const { blob, fieldId, fileName, contentType } = input;
-  const prepareWith = (checksums: Map<number, string> | undefined) =>
-    api.prepare({ fieldId, fileName, fileSize: blob.size, contentType, checksums }, signal);
-  if (context.checksums && !traits.requiresSignedChecksums) {
+  const prepareWith = (checksumAlgorithms: ChecksumAlgorithm[] | undefined, checksums?: Map<number, string>) =>
+    api.prepare({ fieldId, fileName, fileSize: blob.size, contentType, checksumAlgorithms, checksums }, signal);
+  if (!context.checksums) return { prepared: await prepareWith(undefined), checksums: undefined };
+  const checksums = await smallFileCrc32(context);
+  if (!traits.requiresSignedChecksums) {
     try {
-      return { prepared: await prepareWith(undefined), checksums: undefined };
+      return { prepared: await prepareWith(['crc32'], checksums), checksums };
     } catch (error) {
       if (!(error instanceof ApiCallError && error.status === 400 && error.fieldErrors?.checksum)) throw error;
       traits.requiresSignedChecksums = true;
     }
   }
-  const checksums = await checksumsToPrepare(context);
-  return { prepared: await prepareWith(checksums), checksums };
+  return { prepared: await prepareWith(['crc32', 'md5'], checksums), checksums };
 }
 
-/** What `upload-prepare/` gets to sign part URLs for checksums: for a small file, its one part's. */
-async function checksumsToPrepare(context: SessionContext): Promise<Map<number, string> | undefined> {
+/**
+ * What `upload-prepare/` gets to sign a URL for at once: for a small file (one
+ * part, whatever the server's part size), its CRC32, which costs next to nothing.
+ */
+async function smallFileCrc32(context: SessionContext): Promise<Map<number, string>> {
   const { blob } = context.input;
-  if (!context.checksums) return undefined;
-  return blob.size <= surelySinglePartBytes ? new Map([[1, await blobMd5(blob, context.createMd5Hasher)]]) : new Map();
+  if (blob.size > surelySinglePartBytes) return new Map();
+  return new Map([[1, await blobChecksum(blob, context.hashers.crc32)]]);
 }
 
-/** How the parts are checked, given whether the server signs each for its Content-MD5. */
+/** The algorithm the server picked, if it is one this client computes. */
+function knownAlgorithm(name: string | null | undefined): ChecksumAlgorithm | undefined {
+  return name === 'crc32' || name === 'md5' ? name : undefined;
+}
+
+/** How the parts are checked, given whether the server signs each for a checksum. */
 function integrityMode(signedChecksums: boolean, checksums: boolean): IntegrityMode {
   return signedChecksums ? 'signed' : checksums ? 'etag' : 'none';
 }
@@ -147,6 +163,7 @@ async function resumeSession(context: SessionContext): Promise<UploadSession | u
     partHeaders: record.partHeaders,
     maxPartUrls: record.maxPartUrls ?? defaultMaxPartUrls,
     integrity: integrityMode(record.checksums === true, context.checksums),
+    checksumAlgorithm: knownAlgorithm(record.checksumAlgorithm) ?? 'md5',
     parts,
     signed: [],
     etags,

@@ -1,5 +1,5 @@
 import type { UploadApi } from './api.js';
-import type { CreateMd5Hasher } from './checksums.js';
+import type { Hashers } from './checksums.js';
 import { UploadAbortedError } from './errors.js';
 import { PartIntegrity, type ServerTraits } from './integrity.js';
 import { PartSender } from './part-sender.js';
@@ -30,8 +30,8 @@ export interface UploadEngine {
   readonly now: () => number;
   /** Whether to make sure each part is stored as it was read (see {@link PartIntegrity}). */
   readonly checksums: boolean;
-  /** Hashes a part read from the file, or, through a transport that passes its bytes, as it goes. */
-  readonly createMd5Hasher: CreateMd5Hasher;
+  /** Hash parts read from the file, or, through a transport that passes its bytes, as they go. */
+  readonly hashers: Hashers;
   /** What earlier uploads found out about the server and its stores. */
   readonly traits: ServerTraits;
   /** A part attempt without progress for this long fails and is retried; 0: never. */
@@ -64,6 +64,8 @@ class UploadRun {
   private readonly progress: ProgressTracker;
   private readonly resume: ResumeSlot;
   private session: UploadSession | undefined;
+  /** The checksum each part's URL was signed for, told to finalize (S3 checks them again). */
+  private readonly signedChecksums = new Map<number, string>();
 
   constructor(
     private readonly engine: UploadEngine,
@@ -114,7 +116,7 @@ class UploadRun {
       api: engine.api,
       input,
       checksums: engine.checksums,
-      createMd5Hasher: engine.createMd5Hasher,
+      hashers: engine.hashers,
       traits: engine.traits,
       resume: this.resume,
       signal: this.signal,
@@ -126,10 +128,11 @@ class UploadRun {
     const { engine, input, signal } = this;
     const integrity = new PartIntegrity({
       mode: session.integrity,
+      algorithm: session.checksumAlgorithm,
       blob: input.blob,
       fieldId: input.fieldId,
       traits: engine.traits,
-      createMd5Hasher: engine.createMd5Hasher,
+      hashers: engine.hashers,
       passesBytes: engine.transport.passesBytes === true,
       concurrency: engine.concurrency,
       signal,
@@ -144,8 +147,11 @@ class UploadRun {
     if (pending.length === 0) return;
     const checksums = integrity.batchChecksums(pending);
     const urls = new PartUrlBook({
-      sign: async (partNumbers) =>
-        engine.api.signParts(session.signature, partNumbers, signal, await checksums?.of(partNumbers)),
+      sign: async (partNumbers) => {
+        const sums = await checksums?.of(partNumbers);
+        for (const [partNumber, sum] of sums ?? []) this.signedChecksums.set(partNumber, sum);
+        return engine.api.signParts(session.signature, partNumbers, signal, sums);
+      },
       // A part joins a batch only once hashed: a batch waits for its slowest part.
       batchable: checksums && ((partNumber) => checksums.has(partNumber)),
       parts: pending,
@@ -178,8 +184,14 @@ class UploadRun {
   }
 
   private async finalize(session: UploadSession): Promise<FinalizedUpload> {
+    // Only a CRC32's: an MD5 is checked as the bytes come and never kept.
+    const told = session.integrity === 'signed' && session.checksumAlgorithm !== 'md5';
     const etags = session.multipart
-      ? session.parts.map(({ partNumber }) => ({ partNumber, etag: session.etags.get(partNumber) as string }))
+      ? session.parts.map(({ partNumber }) => ({
+          partNumber,
+          etag: session.etags.get(partNumber) as string,
+          checksum: told ? this.signedChecksums.get(partNumber) : undefined,
+        }))
       : [];
     const result = await this.engine.api.finalize(session.signature, etags, this.signal);
     await this.resume.delete();

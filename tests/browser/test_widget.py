@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import os
 import re
+import zlib
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,39 +55,53 @@ def store_puts(seaweedfs) -> str:
     return f"{seaweedfs.endpoint_url}/**"
 
 
+def _part_checksums(data: bytes, algorithm: str) -> dict[int, str]:
+    digest = {
+        "crc32": lambda chunk: zlib.crc32(chunk).to_bytes(4, "big"),
+        "md5": lambda chunk: hashlib.md5(chunk).digest(),  # Content-MD5: integrity, not security
+    }[algorithm]
+    return {
+        number: base64.b64encode(digest(data[(number - 1) * 5 * MiB : number * 5 * MiB])).decode()
+        for number in (1, 2, 3)
+    }
+
+
 @SMALL_PARTS
-@pytest.mark.parametrize("require_checksums", [False, True], ids=["etag-checked", "md5-signed"])
+@pytest.mark.parametrize(
+    ("offered", "required", "header", "algorithm"),
+    [
+        (None, False, "x-amz-checksum-crc32", "crc32"),
+        (["md5"], False, "content-md5", None),
+        (["md5"], True, "content-md5", "md5"),
+    ],
+    ids=["crc32-signed", "etag-checked", "md5-signed"],
+)
 def test_modelform_upload_and_save(
-    page, page_log, site, s3_client, tmp_path, settings, require_checksums
+    page, page_log, site, s3_client, tmp_path, settings, offered, required, header, algorithm
 ):
-    settings.S3FF_REQUIRE_CHECKSUMS = require_checksums
+    settings.S3FF_CHECKSUM_ALGORITHMS = offered
+    settings.S3FF_REQUIRE_CHECKSUMS = required
     path, data = make_file(tmp_path, "report.bin", 11 * MiB + 5)
     response = page.goto(f"{site}/resources/new/")
     assert response is not None
     assert "default-src 'self'" in response.headers["content-security-policy"]
-    sent_md5s: dict[int, str | None] = {}
+    sent: dict[int, str | None] = {}
 
-    def note_md5(request: Request) -> None:
+    def note_checksum(request: Request) -> None:
         part = parse_qs(urlsplit(request.url).query).get("partNumber")
         if request.method == "PUT" and part:
-            sent_md5s[int(part[0])] = request.headers.get("content-md5")
+            sent[int(part[0])] = request.headers.get(header)
 
-    page.on("request", note_md5)
+    page.on("request", note_checksum)
     page.set_input_files("#id_blob", str(path))
     expect(widget(page)).to_have_attribute("data-state", "done")
     expect(widget(page).locator(".s3ff-status")).to_contain_text("Uploaded report.bin")
-    part_md5s = {
-        number: base64.b64encode(
-            hashlib.md5(data[(number - 1) * 5 * MiB : number * 5 * MiB]).digest()
-        ).decode()
-        for number in (1, 2, 3)
-    }
-    if require_checksums:
-        # Each part went with the MD5 its URL was signed for, hashed in the page first.
-        assert sent_md5s == part_md5s
+    if algorithm is not None:
+        # Each part went with the checksum its URL was signed for, hashed in the page first.
+        assert sent == _part_checksums(data, algorithm)
     else:
         # Each part was checked by its ETag, so none waited to be hashed or carried its MD5.
-        assert sent_md5s == {1: None, 2: None, 3: None}
+        assert sent == {1: None, 2: None, 3: None}
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/resources/\d+/edit/$"))
     resource = Resource.objects.get()

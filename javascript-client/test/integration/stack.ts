@@ -9,6 +9,7 @@ import { createWriteStream, openAsBlob } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { S3FileFieldClient, type S3FileFieldClientOptions } from '../../src/index.js';
 
 export const MiB = 1024 * 1024;
@@ -157,6 +158,8 @@ export interface TestFile {
   readonly name: string;
   readonly size: number;
   readonly sha256: string;
+  /** Base64, as the store's x-amz-checksum-crc32 has it. */
+  readonly crc32: string;
 }
 
 let workDir: string | undefined;
@@ -166,15 +169,19 @@ export async function makeFile(size: number, name = `data-${size}.bin`): Promise
   workDir ??= await mkdtemp(join(tmpdir(), 's3ff-integration-'));
   const path = join(workDir, `${randomBytes(6).toString('hex')}-${name}`);
   const hash = createHash('sha256');
+  let crc = 0;
   const out = createWriteStream(path);
   for (let written = 0; written < size; ) {
     const chunk = randomBytes(Math.min(MiB, size - written));
     hash.update(chunk);
+    crc = crc32(chunk, crc);
     if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     written += chunk.byteLength;
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  return { blob: await openAsBlob(path), name, size, sha256: hash.digest('hex') };
+  const crcBytes = Buffer.alloc(4);
+  crcBytes.writeUInt32BE(crc);
+  return { blob: await openAsBlob(path), name, size, sha256: hash.digest('hex'), crc32: crcBytes.toString('base64') };
 }
 
 export async function removeFiles(): Promise<void> {

@@ -4,6 +4,7 @@
  * inject into either side.
  */
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { PartPutRequest, PartPutResponse, PartTransport } from '../../src/index.js';
 
 export const apiBaseUrl = 'http://django.test/api/s3-upload/';
@@ -34,8 +35,10 @@ export interface FakeStackOptions {
   maxPartUrls?: number | null;
   /** Where the signed part URLs point. */
   storeOrigin?: string;
-  /** Whether the API knows the checksum extension (signs URLs for Content-MD5); default true. */
+  /** Whether the API knows the checksum extension (signs URLs for checksums); default true. */
   checksumExtension?: boolean;
+  /** The algorithms the store verifies, that the API offers; default `['crc32', 'md5']`. */
+  checksumAlgorithms?: readonly string[];
   /** Whether the API refuses uploads without checksums, as with `S3FF_REQUIRE_CHECKSUMS`; default false. */
   requireChecksums?: boolean;
   /**
@@ -53,8 +56,8 @@ interface FakeUpload {
   partSize: number;
   partCount: number;
   partHeaders: Record<string, string>;
-  /** Whether every part URL must be signed for its Content-MD5. */
-  checksums: boolean;
+  /** The algorithm every part URL must be signed for a checksum of; null: none. */
+  checksum: string | null;
   parts: Map<number, { bytes: Uint8Array; etag: string }>;
   aborted: boolean;
   /** URLs signed before this generation are expired. */
@@ -91,6 +94,7 @@ export class FakeStack {
   private readonly maxPartUrls: number | null;
   private readonly storeOrigin: string;
   private readonly checksumExtension: boolean;
+  private readonly checksumAlgorithms: readonly string[];
   private readonly requireChecksums: boolean;
   private readonly etags: 'md5' | 'opaque';
 
@@ -100,6 +104,7 @@ export class FakeStack {
     this.maxPartUrls = options.maxPartUrls === undefined ? 100 : options.maxPartUrls;
     this.storeOrigin = options.storeOrigin ?? 'https://store.test';
     this.checksumExtension = options.checksumExtension ?? true;
+    this.checksumAlgorithms = options.checksumAlgorithms ?? ['crc32', 'md5'];
     this.requireChecksums = options.requireChecksums ?? false;
     this.etags = options.etags ?? 'md5';
   }
@@ -189,9 +194,14 @@ export class FakeStack {
     const fileSize = body.file_size as number;
     const signature = `sig-${this.uploads.size + 1}`;
     const multipart = fileSize > this.partSize;
-    const checksums = this.checksumExtension && body.checksum === 'md5';
-    if (this.requireChecksums && !checksums) {
-      return jsonResponse(400, { checksum: ['This server requires a checksum for every part: send "md5".'] });
+    const asked = typeof body.checksum === 'string' ? [body.checksum] : ((body.checksum_algorithms ?? []) as string[]);
+    const offered = this.checksumExtension ? this.checksumAlgorithms : [];
+    if (typeof body.checksum === 'string' && !offered.includes(body.checksum)) {
+      return jsonResponse(400, { checksum: [`This store does not verify ${body.checksum} checksums.`] });
+    }
+    const checksum = asked.find((name) => offered.includes(name)) ?? null;
+    if (this.requireChecksums && checksum === null) {
+      return jsonResponse(400, { checksum: ['This server requires a checksum for every part.'] });
     }
     const partCount = multipart ? Math.ceil(fileSize / this.partSize) : 1;
     const upload: FakeUpload = {
@@ -204,26 +214,28 @@ export class FakeStack {
       partHeaders: multipart
         ? {}
         : { 'Content-Type': (body.content_type as string) ?? 'application/octet-stream', 'If-None-Match': '*' },
-      checksums,
+      checksum,
       parts: new Map(),
       aborted: false,
       validFromGeneration: this.generation,
     };
     this.uploads.set(signature, upload);
-    const md5s = checksums ? partChecksums(body) : new Map<number, string>();
-    const firstParts = checksums
-      ? [...md5s.keys()].filter((n) => n <= partCount).sort((a, b) => a - b)
-      : Array.from({ length: Math.min(partCount, this.firstBatch) }, (_, index) => index + 1);
+    // Of the client's first algorithm: they sign only if that is the one picked.
+    const sums = checksum !== null && checksum === asked[0] ? partChecksums(body) : new Map<number, string>();
+    const firstParts =
+      checksum !== null
+        ? [...sums.keys()].filter((n) => n <= partCount).sort((a, b) => a - b)
+        : Array.from({ length: Math.min(partCount, this.firstBatch) }, (_, index) => index + 1);
     return jsonResponse(200, {
       upload_signature: signature,
       object_key: upload.objectKey,
       upload_id: multipart ? `mpu-${signature}` : null,
       part_size: this.partSize,
       part_count: partCount,
-      parts: firstParts.map((partNumber) => this.signedPart(upload, partNumber, md5s.get(partNumber))),
+      parts: firstParts.map((partNumber) => this.signedPart(upload, partNumber, sums.get(partNumber))),
       part_headers: upload.partHeaders,
       ...(this.maxPartUrls === null ? {} : { max_part_urls: this.maxPartUrls }),
-      ...(checksums ? { checksum: 'md5' } : {}),
+      ...(this.checksumExtension ? { checksum, checksum_algorithms: offered } : {}),
     });
   }
 
@@ -242,13 +254,15 @@ export class FakeStack {
     if (!upload.multipart && upload.parts.has(1)) {
       return jsonResponse(409, { detail: "This upload's file is stored already: finalize it to get its field value." });
     }
-    // As the real server, it signs the checksums it is given, whatever the upload.
-    const md5s = this.checksumExtension ? partChecksums(body) : new Map<number, string>();
-    if (upload.checksums && partNumbers.some((n) => !md5s.has(n))) {
-      return jsonResponse(400, { part_checksums: ['Every part of this upload needs its Content-MD5.'] });
+    // As the real server, it signs the checksums it is given, whatever the upload (MD5s without an algorithm).
+    const sums = this.checksumExtension ? partChecksums(body) : new Map<number, string>();
+    if (upload.checksum !== null && partNumbers.some((n) => !sums.has(n))) {
+      return jsonResponse(400, {
+        part_checksums: [`Every part of this upload needs its ${upload.checksum} checksum.`],
+      });
     }
     return jsonResponse(200, {
-      parts: partNumbers.map((partNumber) => this.signedPart(upload, partNumber, md5s.get(partNumber))),
+      parts: partNumbers.map((partNumber) => this.signedPart(upload, partNumber, sums.get(partNumber))),
     });
   }
 
@@ -266,7 +280,9 @@ export class FakeStack {
   private finalize(body: Record<string, unknown>): Response {
     const upload = this.uploads.get(body.upload_signature as string);
     if (!upload || upload.aborted) return jsonResponse(400, { upload_signature: ['Bad or expired signature.'] });
-    const listed = body.parts as { part_number: number; etag: string }[];
+    const listed = (body.parts as { part_number: number; etag: string; checksum?: string }[]).map(
+      ({ part_number, etag }) => ({ part_number, etag }),
+    );
     if (upload.multipart) {
       const expected = Array.from({ length: upload.partCount }, (_, index) => ({
         part_number: index + 1,
@@ -280,10 +296,12 @@ export class FakeStack {
     }
     const size = this.storedBytes(upload.signature).length;
     if (size !== upload.fileSize) return jsonResponse(400, { detail: `Size ${size} is not ${upload.fileSize}.` });
+    const whole = upload.checksum === 'crc32' ? digestOf('crc32', this.storedBytes(upload.signature)) : undefined;
     return jsonResponse(200, {
       field_value: `field-value:${upload.objectKey}`,
       object_key: upload.objectKey,
       file_size: size,
+      checksum: whole ? { algorithm: 'crc32', value: whole, type: 'FULL_OBJECT' } : null,
     });
   }
 
@@ -295,7 +313,7 @@ export class FakeStack {
     return new Response(null, { status: 204 });
   }
 
-  private signedPart(upload: FakeUpload, partNumber: number, md5: string | undefined) {
+  private signedPart(upload: FakeUpload, partNumber: number, sum: string | undefined) {
     const size =
       partNumber < upload.partCount ? upload.partSize : upload.fileSize - (upload.partCount - 1) * upload.partSize;
     const query = new URLSearchParams({
@@ -303,10 +321,11 @@ export class FakeStack {
       size: String(size),
       gen: String(this.generation),
       sig: upload.signature,
-      ...(md5 ? { md5 } : {}),
+      ...(sum ? { sum, alg: upload.checksum ?? 'md5' } : {}),
     });
     const url = `${this.storeOrigin}/bucket/${upload.objectKey}?${query}`;
-    return { part_number: partNumber, size, upload_url: url, ...(md5 ? { headers: { 'Content-MD5': md5 } } : {}) };
+    const headers = sum ? { [checksumHeader(upload.checksum ?? 'md5')]: sum } : undefined;
+    return { part_number: partNumber, size, upload_url: url, ...(headers ? { headers } : {}) };
   }
 
   private async put({ url, body, headers, signal, onProgress }: PartPutRequest): Promise<PartPutResponse> {
@@ -336,8 +355,9 @@ export class FakeStack {
     if (upload.aborted) return storeError(404, 'NoSuchUpload', 'The specified upload does not exist.');
     // Content-Length and the part headers are signed into the URL: anything else is refused.
     if (body.size !== Number(query.get('size'))) return storeError(403, 'SignatureDoesNotMatch', 'Content-Length');
-    const signedMd5 = query.get('md5');
-    const signedHeaders = { ...upload.partHeaders, ...(signedMd5 ? { 'Content-MD5': signedMd5 } : {}) };
+    const signedSum = query.get('sum');
+    const algorithm = query.get('alg') ?? 'md5';
+    const signedHeaders = { ...upload.partHeaders, ...(signedSum ? { [checksumHeader(algorithm)]: signedSum } : {}) };
     if (JSON.stringify(headers) !== JSON.stringify(signedHeaders)) {
       return storeError(403, 'SignatureDoesNotMatch', 'headers');
     }
@@ -347,8 +367,8 @@ export class FakeStack {
     }
     const bytes = new Uint8Array(await body.arrayBuffer());
     if (fault === 'corrupt' && bytes.length > 0) bytes[0] = (bytes[0] as number) ^ 0xff;
-    if (signedMd5 && createHash('md5').update(bytes).digest('base64') !== signedMd5) {
-      return storeError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    if (signedSum && digestOf(algorithm, bytes) !== signedSum) {
+      return storeError(400, 'BadDigest', 'The checksum you specified did not match what we received.');
     }
     const etag =
       this.etags === 'md5'
@@ -362,8 +382,20 @@ export class FakeStack {
 }
 
 function partChecksums(body: Record<string, unknown>): Map<number, string> {
-  const items = (body.part_checksums ?? []) as { part_number: number; content_md5: string }[];
-  return new Map(items.map((item) => [item.part_number, item.content_md5]));
+  const items = (body.part_checksums ?? []) as { part_number: number; checksum?: string; content_md5?: string }[];
+  return new Map(items.map((item) => [item.part_number, (item.checksum ?? item.content_md5) as string]));
+}
+
+export function checksumHeader(algorithm: string): string {
+  return algorithm === 'md5' ? 'Content-MD5' : `x-amz-checksum-${algorithm}`;
+}
+
+/** The base64 checksum of these bytes, as the store's headers carry it. */
+export function digestOf(algorithm: string, bytes: Uint8Array): string {
+  if (algorithm === 'md5') return createHash('md5').update(bytes).digest('base64');
+  const digest = Buffer.alloc(4);
+  digest.writeUInt32BE(crc32(bytes));
+  return digest.toString('base64');
 }
 
 function hangUntilAborted(signal: AbortSignal | null | undefined): Promise<never> {

@@ -28,7 +28,7 @@ export async function startLoopbackStack(options: FakeStackOptions = {}): Promis
       return;
     }
     const headers: Record<string, string> = {};
-    for (const name of ['Content-Type', 'If-None-Match', 'Content-MD5']) {
+    for (const name of ['Content-Type', 'If-None-Match', 'Content-MD5', 'x-amz-checksum-crc32']) {
       const value = req.headers[name.toLowerCase()];
       if (typeof value === 'string') headers[name] = value;
     }

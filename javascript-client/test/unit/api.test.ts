@@ -130,7 +130,7 @@ describe('requests', () => {
   it('sends the finalize parts and reads the answer', async () => {
     const { api, sent } = apiAnswering([json(200, { field_value: 'fv', object_key: 'k', file_size: 15 })]);
     const result = await api.finalize('sig', [{ partNumber: 1, etag: '"e1"' }], signal());
-    expect(result).toEqual({ fieldValue: 'fv', objectKey: 'k', fileSize: 15 });
+    expect(result).toEqual({ fieldValue: 'fv', objectKey: 'k', fileSize: 15, checksum: null });
     expect(JSON.parse(String(sent[0]?.init.body))).toEqual({
       upload_signature: 'sig',
       parts: [{ part_number: 1, etag: '"e1"' }],

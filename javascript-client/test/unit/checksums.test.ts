@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { PartChecksums } from '../../src/checksums.js';
-import { PartChecksumError, type PartTransport, PartUploadError, type RetryInfo } from '../../src/index.js';
+import {
+  PartChecksumError,
+  PartNetworkError,
+  type PartTransport,
+  PartUploadError,
+  type RetryInfo,
+} from '../../src/index.js';
 import { planParts } from '../../src/plan.js';
 import { clientFor } from '../support/client.js';
-import { FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
+import { digestOf, FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
 
 const MiB = 1024 * 1024;
+/** A store that verifies MD5 alone (Backblaze B2), or a server that offers no CRC32. */
+const md5Only = { checksumAlgorithms: ['md5'] } as const;
 
 function md5(bytes: Uint8Array): string {
   return createHash('md5').update(bytes).digest('base64');
@@ -28,9 +36,93 @@ function partMd5Headers(stack: FakeStack): Map<number, (string | undefined)[]> {
   return sent;
 }
 
-describe('checksums checked by ETag (the default)', () => {
-  it('hashes each part while it is sent: no Content-MD5, no upload-parts/ call more', async () => {
+describe('CRC32 checksums, where the store verifies them (the default)', () => {
+  async function partCrcs(file: Blob, partSize: number): Promise<string[]> {
+    const bytes = await fileBytes(file);
+    const sums: string[] = [];
+    for (let offset = 0; offset < Math.max(bytes.length, 1); offset += partSize) {
+      sums.push(digestOf('crc32', bytes.subarray(offset, offset + partSize)));
+    }
+    return sums;
+  }
+
+  it("signs every part for its CRC32, sends it along, and gets the whole file's from finalize", async () => {
     const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(95);
+
+    const result = await clientFor(stack, { checksums: true, concurrency: 3 }).upload(file, knownFieldId);
+
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+    const expected = await partCrcs(file, 10);
+    expect(stack.callsTo('upload-prepare/')).toHaveLength(1);
+    expect(stack.partPuts).toHaveLength(10);
+    for (const put of stack.partPuts) {
+      expect(put.headers).toEqual({ 'x-amz-checksum-crc32': expected[put.partNumber - 1] });
+    }
+    const finalized = stack.callsTo('upload-finalize/')[0]?.body.parts as { checksum: string }[];
+    expect(finalized.map((part) => part.checksum)).toEqual(expected);
+    expect(result.checksum).toEqual({
+      algorithm: 'crc32',
+      value: digestOf('crc32', await fileBytes(file)),
+      type: 'FULL_OBJECT',
+    });
+  });
+
+  it("sends a small file's CRC32 with upload-prepare/: no upload-parts/ call", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    const file = makeFile(1000);
+
+    await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
+
+    const [checksum] = await partCrcs(file, 16 * MiB);
+    expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({
+      checksum_algorithms: ['crc32'],
+      part_checksums: [{ part_number: 1, checksum }],
+    });
+    expect(stack.callsTo('upload-parts/')).toHaveLength(0);
+    expect(stack.partPuts.map((put) => put.headers)).toEqual([
+      { 'Content-Type': 'text/plain', 'If-None-Match': '*', 'x-amz-checksum-crc32': checksum },
+    ]);
+  });
+
+  it("hashes a 0-byte file as CRC32('')", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB });
+    await clientFor(stack, { checksums: true }).uploadFile(makeFile(0), knownFieldId);
+    expect(stack.partPuts[0]?.headers['x-amz-checksum-crc32']).toBe('AAAAAA==');
+  });
+
+  it('sends again a part the store refused as corrupted', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const file = makeFile(35);
+    stack.failPart(2, 'corrupt');
+    const retries: RetryInfo[] = [];
+
+    await clientFor(stack, { checksums: true, onRetry: (info) => retries.push(info) }).uploadFile(file, knownFieldId);
+
+    expect(stack.putsOf(2)).toHaveLength(2);
+    expect(retries.map((retry) => retry.error)).toMatchObject([{ partNumber: 2, status: 400, storeCode: 'BadDigest' }]);
+    expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
+  });
+
+  it('goes on with CRC32 after a dropped connection', async () => {
+    const stack = new FakeStack({ partSize: 10 });
+    const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
+    const file = makeFile(45);
+    stack.failPart(3, 'network');
+    await expect(client.uploadFile(file, knownFieldId)).rejects.toBeInstanceOf(PartNetworkError);
+    const putsBefore = stack.partPuts.length;
+
+    await client.uploadFile(file, knownFieldId);
+
+    const resent = stack.partPuts.slice(putsBefore);
+    expect(resent.map((put) => put.headers['x-amz-checksum-crc32'])).toEqual((await partCrcs(file, 10)).slice(2));
+    expect(stack.storedBytes('sig-1')).toEqual(await fileBytes(file));
+  });
+});
+
+describe('checksums checked by ETag, where the store verifies no CRC32', () => {
+  it('hashes each part while it is sent: no Content-MD5, no upload-parts/ call more', async () => {
+    const stack = new FakeStack({ partSize: 10, ...md5Only });
     const file = makeFile(95);
     const retries: RetryInfo[] = [];
 
@@ -41,7 +133,7 @@ describe('checksums checked by ETag (the default)', () => {
 
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
     expect(stack.callsTo('upload-prepare/')).toHaveLength(1);
-    expect(stack.callsTo('upload-prepare/')[0]?.body).not.toHaveProperty('checksum');
+    expect(stack.callsTo('upload-prepare/')[0]?.body).toMatchObject({ checksum_algorithms: ['crc32'] });
     expect(stack.callsTo('upload-parts/')).toHaveLength(0);
     expect(stack.partPuts).toHaveLength(10);
     expect(stack.partPuts.every((put) => !('Content-MD5' in put.headers))).toBe(true);
@@ -49,7 +141,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('sends again, for the store to check, a part whose ETag is not its MD5', async () => {
-    const stack = new FakeStack({ partSize: 10 });
+    const stack = new FakeStack({ partSize: 10, ...md5Only });
     const file = makeFile(35);
     stack.failPart(2, 'corrupt');
     const retries: RetryInfo[] = [];
@@ -62,13 +154,13 @@ describe('checksums checked by ETag (the default)', () => {
     expect(retries[0]?.error).toBeInstanceOf(PartChecksumError);
     expect(retries[0]?.error).toMatchObject({ partNumber: 2, code: 'checksum', contentMd5: expected[1] });
     expect(stack.callsTo('upload-parts/').map((call) => call.body.part_checksums)).toEqual([
-      [{ part_number: 2, content_md5: expected[1] }],
+      [{ part_number: 2, checksum: expected[1] }],
     ]);
     expect(stack.storedBytes(stack.onlyUpload().signature)).toEqual(await fileBytes(file));
   });
 
   it('hashes the bytes a transport passes, without reading the part again', async () => {
-    const stack = new FakeStack({ partSize: 10 });
+    const stack = new FakeStack({ partSize: 10, ...md5Only });
     const file = makeFile(35);
     // Passes part 2's bytes altered: only a hash of what was passed can mismatch.
     const passing: PartTransport = {
@@ -94,7 +186,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('has the store check a single PUT: one stored altered could not be sent again', async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB });
+    const stack = new FakeStack({ partSize: 16 * MiB, ...md5Only });
     const file = makeFile(1000);
     stack.failPart(1, 'corrupt');
 
@@ -108,7 +200,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('finds a single PUT stored when its answer was lost, and finishes', async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB });
+    const stack = new FakeStack({ partSize: 16 * MiB, ...md5Only });
     const file = makeFile(1000);
     stack.failPart(1, 'lost');
 
@@ -122,7 +214,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('finds a single PUT stored when its answer was lost and its URL expired, and finishes', async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB });
+    const stack = new FakeStack({ partSize: 16 * MiB, ...md5Only });
     const file = makeFile(1000);
     stack.failPart(1, 'lost');
     const expiring: PartTransport = {
@@ -144,7 +236,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('fails loudly when a part keeps arriving corrupted', async () => {
-    const stack = new FakeStack({ partSize: 10 });
+    const stack = new FakeStack({ partSize: 10, ...md5Only });
     stack.failPart(3, 'corrupt', 'corrupt', 'corrupt');
 
     const error = await clientFor(stack, { checksums: true, retries: 2 })
@@ -158,7 +250,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('has the store check every part when its ETags are not MD5s, and remembers it', async () => {
-    const stack = new FakeStack({ partSize: 10, etags: 'opaque' });
+    const stack = new FakeStack({ partSize: 10, etags: 'opaque', ...md5Only });
     const retries: RetryInfo[] = [];
     const client = clientFor(stack, { checksums: true, concurrency: 1, onRetry: (info) => retries.push(info) });
     const first = makeFile(35);
@@ -199,7 +291,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('on resume, compares the stored parts with their ETags, and sends one that differs for the store to check', async () => {
-    const stack = new FakeStack({ partSize: 10 });
+    const stack = new FakeStack({ partSize: 10, ...md5Only });
     const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
     const file = makeFile(45);
     stack.failPart(3, 'network');
@@ -229,7 +321,7 @@ describe('checksums checked by ETag (the default)', () => {
   });
 
   it('stores corrupted bytes without checksums: what the checksums are for', async () => {
-    const stack = new FakeStack({ partSize: 10 });
+    const stack = new FakeStack({ partSize: 10, ...md5Only });
     const file = makeFile(35);
     stack.failPart(2, 'corrupt');
 
@@ -242,7 +334,7 @@ describe('checksums checked by ETag (the default)', () => {
 
 describe('checksums signed, where the server requires them', () => {
   it('signs every part for its MD5 and sends the MD5 along', async () => {
-    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true, ...md5Only });
     const file = makeFile(95);
 
     await clientFor(stack, { checksums: true, concurrency: 3 }).uploadFile(file, knownFieldId);
@@ -256,7 +348,7 @@ describe('checksums signed, where the server requires them', () => {
     // Every part asked for came with its checksum, and each part was signed once.
     const signed: number[] = [];
     for (const call of stack.callsTo('upload-parts/')) {
-      const checksums = call.body.part_checksums as { part_number: number; content_md5: string }[];
+      const checksums = call.body.part_checksums as { part_number: number; checksum: string }[];
       expect(checksums.map((item) => item.part_number)).toEqual(call.body.part_numbers);
       signed.push(...(call.body.part_numbers as number[]));
     }
@@ -264,41 +356,44 @@ describe('checksums signed, where the server requires them', () => {
   });
 
   it('asks once, and prepares later uploads signed from the start', async () => {
-    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true, ...md5Only });
     const client = clientFor(stack, { checksums: true });
 
     await client.uploadFile(makeFile(25), knownFieldId);
     await client.uploadFile(makeFile(25), knownFieldId);
 
-    expect(stack.callsTo('upload-prepare/').map((call) => call.body.checksum)).toEqual([undefined, 'md5', 'md5']);
+    expect(stack.callsTo('upload-prepare/').map((call) => call.body.checksum_algorithms)).toEqual([
+      ['crc32'],
+      ['crc32', 'md5'],
+      ['crc32', 'md5'],
+    ]);
     expect(stack.uploads.size).toBe(2);
   });
 
-  it("sends a small file's checksum with upload-prepare/: no upload-parts/ call", async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB, requireChecksums: true });
+  it("signs a small file's one part for its MD5 through upload-parts/", async () => {
+    const stack = new FakeStack({ partSize: 16 * MiB, requireChecksums: true, ...md5Only });
     const file = makeFile(1000);
 
     await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId, { contentType: 'text/plain' });
 
     const [checksum] = await partMd5s(file, 16 * MiB);
-    expect(stack.callsTo('upload-prepare/').at(-1)?.body).toMatchObject({
-      checksum: 'md5',
-      part_checksums: [{ part_number: 1, content_md5: checksum }],
-    });
-    expect(stack.callsTo('upload-parts/')).toHaveLength(0);
+    // Its CRC32 went with prepare, but the server picked MD5: signed as hashed.
+    expect(stack.callsTo('upload-parts/').map((call) => call.body.part_checksums)).toEqual([
+      [{ part_number: 1, checksum }],
+    ]);
     expect(stack.partPuts.map((put) => put.headers)).toEqual([
       { 'Content-Type': 'text/plain', 'If-None-Match': '*', 'Content-MD5': checksum },
     ]);
   });
 
   it("hashes a 0-byte file as MD5('')", async () => {
-    const stack = new FakeStack({ partSize: 16 * MiB, requireChecksums: true });
+    const stack = new FakeStack({ partSize: 16 * MiB, requireChecksums: true, ...md5Only });
     await clientFor(stack, { checksums: true }).uploadFile(makeFile(0), knownFieldId);
     expect(stack.partPuts[0]?.headers['Content-MD5']).toBe('1B2M2Y8AsgTpgAmY7PhCfg==');
   });
 
   it('signs part 1 again when the server splits even a small file', async () => {
-    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true, ...md5Only });
     const file = makeFile(11);
 
     await clientFor(stack, { checksums: true }).uploadFile(file, knownFieldId);
@@ -309,7 +404,7 @@ describe('checksums signed, where the server requires them', () => {
   });
 
   it('sends again a part that was corrupted on the way', async () => {
-    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true, ...md5Only });
     const file = makeFile(35);
     stack.failPart(2, 'corrupt');
     const retries: RetryInfo[] = [];
@@ -323,7 +418,7 @@ describe('checksums signed, where the server requires them', () => {
   });
 
   it('goes on with checksums after a dropped connection', async () => {
-    const stack = new FakeStack({ partSize: 10, requireChecksums: true });
+    const stack = new FakeStack({ partSize: 10, requireChecksums: true, ...md5Only });
     const client = clientFor(stack, { checksums: true, resume: true, retries: 0, concurrency: 1 });
     const file = makeFile(45);
     stack.failPart(3, 'network');
@@ -352,7 +447,7 @@ describe('PartChecksums', () => {
     const checksums = new PartChecksums({
       parts,
       blob: file,
-      contentMd5: async (blob) => {
+      checksum: async (blob) => {
         hashed.push(blob.size);
         return md5(new Uint8Array(await blob.arrayBuffer()));
       },
@@ -382,7 +477,7 @@ describe('PartChecksums', () => {
     const checksums = new PartChecksums({
       parts: planParts(30, 10, 3),
       blob: makeFile(30),
-      contentMd5: async () => {
+      checksum: async () => {
         controller.abort(new Error('stop'));
         return 'x';
       },
