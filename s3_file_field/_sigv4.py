@@ -1,9 +1,10 @@
-"""AWS Signature Version 4 for presigned query-string URLs.
+"""AWS Signature Version 4 for presigned query-string URLs, as botocore makes them.
 
-The minio SDK presigns with only the `host` header signed; this library also signs
-`Content-Length` (and `Content-Type`), so that the store itself refuses a body of another size
-or type. The algorithm is the one in the S3 API reference ("Authenticating Requests: Using Query
-Parameters").
+Both backends presign with this: the minio SDK signs only the `host` header, and botocore spends
+milliseconds per URL resolving the endpoint again; this signs `Content-Length`, the single PUT's
+headers and a part's checksum, so that the store itself refuses other bytes, in microseconds.
+The algorithm is the S3 API reference's ("Authenticating Requests: Using Query Parameters");
+the URL is byte for byte the one botocore would make (tests/test_sigv4.py holds it to that).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, quote, urlunsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _uri_encode(value: str) -> str:
-    return quote(value, safe="-_.~")
+def uri_encode(value: str, safe: str = "") -> str:
+    """S3's URI encoding: every byte but the unreserved characters (and `safe`) as %XY."""
+    return quote(value, safe="-_.~" + safe)
 
 
 @lru_cache(maxsize=64)
@@ -27,6 +30,21 @@ def _signing_key(secret_key: str, date: str, region: str, service: str) -> bytes
     for message in (date, region, service, "aws4_request"):
         key = hmac.new(key, message.encode(), hashlib.sha256).digest()
     return key
+
+
+def utc_now() -> datetime:
+    """The signing time (a function of its own, for the tests to hold still)."""
+    return datetime.now(UTC)
+
+
+def _signed_host(url: SplitResult) -> str:
+    """The `host` header a client sends to `url`: lower case, without a default port."""
+    host = (url.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if url.port is not None and url.port != _DEFAULT_PORTS.get(url.scheme):
+        host = f"{host}:{url.port}"
+    return host
 
 
 def presign_url(
@@ -45,21 +63,22 @@ def presign_url(
     """Return `url` with the query parameters that authorise one request.
 
     `url.path` must already be URI-encoded as S3 expects (every byte but unreserved characters
-    and `/`); `headers` are the headers, besides `host`, that the request must carry unchanged.
+    and `/`); `url.query` holds the operation's own parameters, which go first, in their order;
+    `headers` are the headers, besides `host`, that the request must carry unchanged.
     """
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = (now or utc_now()).astimezone(UTC)
     amz_date = moment.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
     scope = f"{date}/{region}/{service}/aws4_request"
 
     signed = {
-        "host": url.netloc,
+        "host": _signed_host(url),
         # SigV4's "trimall", as botocore does it: every run of whitespace one space.
         **{name.lower(): " ".join(value.split()) for name, value in headers.items()},
     }
     signed_names = ";".join(sorted(signed))
-    query = parse_qsl(url.query, keep_blank_values=True)
-    query += [
+    parameters = parse_qsl(url.query, keep_blank_values=True)
+    parameters += [
         ("X-Amz-Algorithm", ALGORITHM),
         ("X-Amz-Credential", f"{access_key}/{scope}"),
         ("X-Amz-Date", amz_date),
@@ -67,10 +86,9 @@ def presign_url(
         ("X-Amz-SignedHeaders", signed_names),
     ]
     if session_token:
-        query.append(("X-Amz-Security-Token", session_token))
-    canonical_query = "&".join(
-        f"{_uri_encode(k)}={_uri_encode(v)}" for k, v in sorted(query, key=lambda kv: kv)
-    )
+        parameters.append(("X-Amz-Security-Token", session_token))
+    encoded = [(uri_encode(name), uri_encode(value)) for name, value in parameters]
+    canonical_query = "&".join(f"{name}={value}" for name, value in sorted(encoded))
     canonical_headers = "".join(f"{name}:{signed[name]}\n" for name in sorted(signed))
     canonical_request = "\n".join(
         [
@@ -88,5 +106,8 @@ def presign_url(
     signature = hmac.new(
         _signing_key(secret_key, date, region, service), string_to_sign.encode(), hashlib.sha256
     ).hexdigest()
-    final_query = f"{canonical_query}&X-Amz-Signature={signature}"
-    return urlunsplit((url.scheme, url.netloc, url.path, final_query, ""))
+    # In the order botocore sends them: the operation's, then the signature's own.
+    query = "&".join(f"{name}={value}" for name, value in encoded)
+    return urlunsplit(
+        (url.scheme, url.netloc, url.path, f"{query}&X-Amz-Signature={signature}", "")
+    )

@@ -251,9 +251,9 @@ def check_signing(
             messages.append(
                 checks.Error(
                     f"The storage cannot presign uploads with Signature Version 4: {problem}.",
-                    hint="For S3Storage set AWS_S3_SIGNATURE_VERSION = 's3v4' (or the storage "
-                    "option signature_version='s3v4'); give the storage credentials to sign "
-                    "with.",
+                    hint="Give the storage credentials to sign with (for S3Storage "
+                    "AWS_S3_ACCESS_KEY_ID and AWS_S3_SECRET_ACCESS_KEY, or a role; for "
+                    "MinioStorage its access and secret keys).",
                     obj=group.label,
                     id="s3_file_field.E007",
                 )

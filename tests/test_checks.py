@@ -6,6 +6,7 @@ import functools
 import sys
 import threading
 import types
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
@@ -207,17 +208,32 @@ def test_no_checks_without_supported_fields(monkeypatch, all_fields_on):
 @pytest.mark.parametrize(
     "options",
     [
-        # django-storages' default: boto3 then presigns S3 URLs with Signature Version 2.
+        # django-storages' default: boto3 would presign S3 URLs with Signature Version 2.
         {"signature_version": None},
         {"signature_version": "s3"},
     ],
 )
-def test_sigv2_presigning_is_an_error(all_fields_on, options):
-    all_fields_on(s3_storage("http://127.0.0.1:9", **options))
+def test_upload_urls_are_sigv4_whatever_the_storages_setting(all_fields_on, options):
+    storage = all_fields_on(s3_storage("http://127.0.0.1:9", **options))
+    assert checks.check_signing() == []
+    backend = get_backend(storage)
+    assert backend is not None
+    url = backend.presign_put("a.txt", 5, "text/plain", 60)
+    query = parse_qs(urlsplit(url).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert "content-length" in query["X-Amz-SignedHeaders"][0].split(";")
+
+
+def test_s3_without_credentials_cannot_sign(all_fields_on, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    all_fields_on(s3_storage("http://127.0.0.1:9", access_key=None, secret=None))
     messages = checks.check_signing()
     assert ids(messages) == ["s3_file_field.E007"]
-    assert "Signature Version 2" in messages[0].msg
-    assert "AWS_S3_SIGNATURE_VERSION = 's3v4'" in str(messages[0].hint)
+    assert "Unable to locate credentials" in messages[0].msg
 
 
 def test_sigv4_presigning_passes(all_fields_on, make_storage):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.core.files.storage import Storage
 
+from .._sigv4 import presign_url, uri_encode
 from ..checksums import ChecksumAlgorithm, PartChecksum, object_checksum
 from ..cors import CorsRule
 from ..exceptions import (
@@ -20,7 +23,7 @@ from ..exceptions import (
     UploadNotFound,
     store_error,
 )
-from ..headers import CONDITIONAL_PUT_HEADERS, UNSET_PUT_HEADERS, object_headers, single_put_headers
+from ..headers import CONDITIONAL_PUT_HEADERS, object_headers, single_put_headers
 from .base import (
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
@@ -48,6 +51,7 @@ except ImportError:  # pragma: no cover - django-storages or boto3 not installed
     S3Storage = None
 
 if TYPE_CHECKING:
+    from botocore.credentials import Credentials
     from mypy_boto3_s3 import S3Client
 
 
@@ -55,35 +59,42 @@ if TYPE_CHECKING:
 DELETE_BATCH = 1000
 
 
-# The boto3 parameter of each header a PUT or a multipart upload is signed or started with.
-_PARAMETERS = {
-    "Content-Type": "ContentType",
-    "Content-Disposition": "ContentDisposition",
-    "If-None-Match": "IfNoneMatch",
-    "Cache-Control": "CacheControl",
-    "Content-Encoding": "ContentEncoding",
-    "Content-Language": "ContentLanguage",
-}
+# The boto3 parameter of each header a multipart upload is started with.
+_PARAMETERS = {"Content-Type": "ContentType", "Content-Disposition": "ContentDisposition"}
 
 
-def _checksum_parameter(checksum: PartChecksum | None) -> dict[str, str]:
-    """The boto3 parameter that signs a PUT for this checksum's header."""
-    if checksum is None:
-        return {}
-    s3_name = checksum.algorithm.s3_name
-    return {"ContentMD5" if s3_name is None else f"Checksum{s3_name}": checksum.value}
+@dataclass(frozen=True)
+class _PresignTarget:
+    """Where botocore sends an object's requests for this bucket: resolved once, so that each
+    presign is only the library's own signer's work."""
+
+    scheme: str
+    netloc: str
+    # The path before the URI-encoded key: "/bucket/" (path style) or "/" (virtual host).
+    key_prefix: str
+    region: str
+
+    def url(self, key: str, query: Sequence[tuple[str, str]] = ()) -> SplitResult:
+        encoded = "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in query)
+        return SplitResult(
+            self.scheme, self.netloc, self.key_prefix + uri_encode(key, safe="/"), encoded, ""
+        )
 
 
-def _sign_empty_expires(request: Any, **kwargs: Any) -> None:
-    """Sign a presigned PUT for an empty `Expires` too, as for UNSET_PUT_HEADERS' others."""
-    if request.context.get("is_presign_request"):
-        request.headers["Expires"] = UNSET_PUT_HEADERS["Expires"]
+# A key botocore presigns once to show where the bucket's keys are.
+_TARGET_PROBE_KEY = "s3ff-presign-target"
 
 
 class S3Backend(UploadBackend):
-    def __init__(self, storage: Storage, client: S3Client | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        client: S3Client | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         super().__init__(storage)
         self._client = client
+        self._credentials = credentials
 
     @classmethod
     def supports(cls, storage: Storage) -> bool:
@@ -109,9 +120,12 @@ class S3Backend(UploadBackend):
 
     def _client_with(self, config: Config) -> S3Client:
         """A client built as the storage builds its own (session, endpoint, client settings),
-        with `config` overriding those settings."""
+        with `config` overriding those settings; the session's credentials are kept to
+        presign with."""
         storage: Any = self.storage
-        client: S3Client = storage._create_session().client(
+        session = storage._create_session()
+        self._credentials = session.get_credentials()
+        client: S3Client = session.client(
             "s3",
             region_name=storage.region_name,
             use_ssl=storage.use_ssl,
@@ -119,12 +133,51 @@ class S3Backend(UploadBackend):
             config=storage.client_config.merge(config),
             verify=storage.verify,
         )
-        client.meta.events.register("before-sign.s3.PutObject", _sign_empty_expires)
         return client
 
     @property
     def bucket(self) -> str:
         return str(self.storage.bucket_name)  # type: ignore[attr-defined]
+
+    @cached_property
+    def _presign_target(self) -> _PresignTarget:
+        """Botocore's endpoint for this bucket (path or virtual-host style, a custom endpoint,
+        acceleration, dual-stack), read off one URL it presigns."""
+        with _translated_errors():
+            probe = urlsplit(
+                self.client.generate_presigned_url(
+                    "put_object", Params={"Bucket": self.bucket, "Key": _TARGET_PROBE_KEY}
+                )
+            )
+        assert probe.path.endswith(_TARGET_PROBE_KEY)
+        return _PresignTarget(
+            probe.scheme,
+            probe.netloc,
+            probe.path[: -len(_TARGET_PROBE_KEY)],
+            self.client.meta.region_name or "us-east-1",
+        )
+
+    def _presign(
+        self, key: str, headers: dict[str, str], expires: int, query: Sequence[tuple[str, str]] = ()
+    ) -> str:
+        """A presigned PUT of `key` with the library's signer: botocore's URL, without its
+        per-call cost (tests/test_sigv4.py compares them byte for byte)."""
+        # Resolving the target builds the client, which finds the credentials.
+        target = self._presign_target
+        # Frozen each time: credentials that expire (a role's) are refreshed when due.
+        credentials = self._credentials and self._credentials.get_frozen_credentials()
+        if credentials is None or not credentials.access_key or not credentials.secret_key:
+            raise CredentialsRefused("The storage has no credentials to sign with.")
+        return presign_url(
+            method="PUT",
+            url=target.url(key, query),
+            headers=headers,
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            session_token=credentials.token,
+            region=target.region,
+            expires=expires,
+        )
 
     def bucket_key(self, name: str) -> str:
         return str(self.storage._normalize_name(clean_name(name)))  # type: ignore[attr-defined]
@@ -137,20 +190,10 @@ class S3Backend(UploadBackend):
         expires: int,
         checksum: PartChecksum | None = None,
     ) -> str:
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self.bucket_key(name),
-            "ContentLength": size,
-            **_checksum_parameter(checksum),
-        }
-        for header, value in single_put_headers(content_type).items():
-            # Expires is no parameter boto3 takes empty; `_sign_empty_expires` adds it.
-            if header != "Expires":
-                params[_PARAMETERS[header]] = value
-        with _translated_errors():
-            return self.client.generate_presigned_url(
-                "put_object", Params=params, ExpiresIn=expires
-            )
+        headers = {"Content-Length": str(size), **single_put_headers(content_type)}
+        if checksum is not None:
+            headers.update(checksum.header())
+        return self._presign(self.bucket_key(name), headers, expires)
 
     def create_multipart_upload(
         self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
@@ -177,18 +220,12 @@ class S3Backend(UploadBackend):
         expires: int,
         checksum: PartChecksum | None = None,
     ) -> str:
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self.bucket_key(name),
-            "UploadId": upload_id,
-            "PartNumber": part_number,
-            "ContentLength": size,
-            **_checksum_parameter(checksum),
-        }
-        with _translated_errors():
-            return self.client.generate_presigned_url(
-                "upload_part", Params=params, ExpiresIn=expires
-            )
+        headers = {"Content-Length": str(size)}
+        if checksum is not None:
+            headers.update(checksum.header())
+        # In botocore's order.
+        query = [("uploadId", upload_id), ("partNumber", str(part_number))]
+        return self._presign(self.bucket_key(name), headers, expires, query)
 
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
         parts: list[StoredPart] = []
@@ -267,7 +304,8 @@ class S3Backend(UploadBackend):
         config = Config(
             connect_timeout=seconds, read_timeout=seconds, retries={"total_max_attempts": 1}
         )
-        return S3Backend(self.storage, self._client_with(config))
+        client = self._client_with(config)
+        return S3Backend(self.storage, client, self._credentials)
 
     def storage_name(self, key: str) -> str | None:
         location = str(self.storage.location).strip("/")  # type: ignore[attr-defined]
@@ -280,16 +318,12 @@ class S3Backend(UploadBackend):
         return name if name and self.bucket_key(name) == key else None
 
     def presigning_problem(self) -> str | None:
-        url = self.presign_put("s3ff-signature-check", 0, "application/octet-stream", 60)
-        query = parse_qs(urlsplit(url).query)
-        if query.get("X-Amz-Algorithm") == ["AWS4-HMAC-SHA256"]:
-            return None
-        if "Signature" in query:
-            return (
-                "it signs URLs with Signature Version 2, which does not sign Content-Length "
-                "(the store would accept a file of any size) and which AWS has deprecated"
-            )
-        return "its URLs carry no Signature Version 4 signature"
+        # The library's own signer: Signature Version 4 whatever the storage's setting.
+        try:
+            self.presign_put("s3ff-signature-check", 0, "application/octet-stream", 60)
+        except CredentialsRefused as error:
+            return str(error)
+        return None
 
     def check_bucket(self) -> None:
         # ListObjectsV2 rather than HeadBucket: a refused HEAD has no body, so it cannot tell
