@@ -212,6 +212,9 @@ class FakeStore:
             headers = {
                 "Content-Length": str(self.objects[key]),
                 "Content-Type": CONTENT_TYPE,
+                # As the store keeps what the upload was started with (an octet-stream is
+                # never shown inline); 1.1.0 reads neither.
+                "Content-Disposition": "attachment",
                 "ETag": f'"{"0" * 32}-1"',
                 "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT",
             }

@@ -61,7 +61,8 @@ OURS = "ours"
 LEGACY = "1.1.0"
 # The targets this benchmark judges prepare and finalize by. "64 KB" is read as 64 KiB; the
 # byte count is printed to judge either way.
-TARGET_PREPARE_MS = 10.0
+TARGET_PREPARE_MS = 5.0
+TARGET_SMALL_PREPARE_MS = 1.0
 TARGET_PREPARE_BYTES = 64 * KiB
 
 
@@ -212,15 +213,21 @@ def measure_ours(
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    from django.conf import settings
 
-    from django.core.files.storage import default_storage
+    # The benchmark prepares hundreds of multipart uploads as one anonymous client.
+    settings.S3FF_ANONYMOUS_MULTIPART_RATE = None
+
     from rest_framework.test import APIClient
 
     import s3_file_field
+    from s3_file_field.registry import get_field
 
     if REPO not in Path(s3_file_field.__file__).resolve().parents:
         raise RuntimeError(f"s3_file_field imported from {s3_file_field.__file__}, not {REPO}")
-    s3 = default_storage.connection.meta.client  # type: ignore[attr-defined]
+    # The library's own client, which its store calls go through (not the storage's).
+    backend = get_field(FIELD_ID).upload_backend  # type: ignore[union-attr]
+    s3 = backend.client  # type: ignore[union-attr]
     api = ApiDriver(APIClient(), S3CallCounter(s3), "/api/s3-upload/")
     fake = FakeStore(s3)
     ours = Ours(api, s3, BUCKET, fake)
@@ -383,6 +390,10 @@ def report(
     print(
         f"  1 KiB prepare makes 0 S3 calls: {small.s3_calls} call(s) -> "
         f"{'holds' if small.s3_calls == '0' else 'MISSED'}"
+    )
+    print(
+        f"  1 KiB prepare median <= {TARGET_SMALL_PREPARE_MS:g} ms: {small.median_ms:.2f} ms -> "
+        f"{'holds' if small.median_ms <= TARGET_SMALL_PREPARE_MS else 'MISSED'}"
     )
     print(
         f"  1 TiB prepare median <= {TARGET_PREPARE_MS:g} ms: {huge.median_ms:.2f} ms -> "
