@@ -11,9 +11,11 @@ sink on another, a fresh process of each per run, interleaved round by round:
 
 - raw PUT: the file piped into one PUT (fs.createReadStream, reads of 1 MiB; node:http): the
   baseline;
-- ours @N: the file as a Blob of fs.openAsBlob, in parts of `--part-size-mib`, N at once, through
-  the client's node:http transport, each part hashed (MD5) from the bytes the transport passes,
-  as an upload does by default; and again without the hashing;
+- ours @N: the file from the package's openFile (read 1 MiB at a time; again as a Blob of
+  fs.openAsBlob, which reads 64 KiB at a time), in parts of `--part-size-mib`, N at once, through
+  the client's node:http transport, each part read and hashed (CRC32) before it is sent, as an
+  upload to a store that verifies CRC32 does by default; again hashed (MD5) from the bytes the
+  transport passes, as to a store that verifies no CRC32; and without a checksum;
 - MD5 alone: as many bytes hashed, from memory, sending nothing: what the hashing costs.
 
 It prints medians of the CPU-seconds each sender spent per GiB sent (and the ratio to raw PUT's),
@@ -43,7 +45,11 @@ from client_throughput import CLIENT_DIR, MB, build_client, log, pinned, write_r
 class Sender:
     kind: str  # raw, ours or md5
     concurrency: int = 1
-    checksums: bool = True
+    # crc32 (the default: each part hashed before it goes), md5-etag (a store without CRC32:
+    # hashed from the bytes sent) or off.
+    checksums: str = "crc32"
+    # open-file (the package's openFile, 1 MiB reads) or open-as-blob (fs.openAsBlob).
+    source: str = "open-file"
 
     @property
     def label(self) -> str:
@@ -51,7 +57,9 @@ class Sender:
             return "raw PUT"
         if self.kind == "md5":
             return "MD5 alone"
-        return f"ours @{self.concurrency}" + ("" if self.checksums else " (no MD5)")
+        suffix = {"crc32": "", "md5-etag": " (MD5/ETag)", "off": " (no checksum)"}
+        source = " (openAsBlob)" if self.source == "open-as-blob" else ""
+        return f"ours @{self.concurrency}{suffix[self.checksums]}{source}"
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,7 @@ def send_once(sender: Sender, data: Path, part_size_mib: int, cores: tuple[int, 
             if sender.kind == "ours":
                 options += ["--concurrency", str(sender.concurrency)]
                 options += ["--part-size-mib", str(part_size_mib)]
-                options += ["--checksums", "on" if sender.checksums else "off"]
+                options += ["--checksums", sender.checksums, "--source", sender.source]
             result = run_sender(sender, options, cores and {cores[1]})
         finally:
             sink.terminate()
@@ -183,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     args.cores = (cores[0], cores[1]) if len(cores) >= 2 else None
     senders = [Sender("raw")]
     for concurrency in args.concurrency:
-        senders += [Sender("ours", concurrency), Sender("ours", concurrency, checksums=False)]
+        senders += [
+            Sender("ours", concurrency),
+            Sender("ours", concurrency, checksums="md5-etag"),
+            Sender("ours", concurrency, checksums="off"),
+            Sender("ours", concurrency, source="open-as-blob"),
+        ]
     senders.append(Sender("md5"))
     build_client()
     runs: list[Run] = []

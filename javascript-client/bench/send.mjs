@@ -4,17 +4,21 @@
 //
 //   node bench/send.mjs --client raw  --file F --url URL
 //   node bench/send.mjs --client ours --file F --url URL --concurrency N --part-size-mib M
-//                       [--checksums off]
+//                       [--checksums crc32|md5-etag|off] [--source open-file|open-as-blob]
 //   node bench/send.mjs --client md5  --file F
 //
 // "raw" pipes the file into one PUT (bench/raw-put.mjs): the least Node can do.
 // "ours" sends the file in parts with this package's node:http transport (its build in dist/),
-// from a Blob of fs.openAsBlob, N parts at once, each hashed (MD5) from the bytes the transport
-// passes, as an upload does by default. "md5" sends nothing: it hashes as many bytes as the
-// file has, 64 KiB at a time from memory, for what the hashing alone costs.
+// N parts at once, from the package's openFile (1 MiB reads; the default) or a Blob of
+// fs.openAsBlob (64 KiB reads). Checksums `crc32` (the default, as an upload
+// to a store that verifies CRC32 does): each part is read and hashed (node:zlib's CRC32) before
+// it is sent, for its URL to be signed for it; `md5-etag` (a store that verifies no CRC32):
+// each part hashed (MD5) from the bytes the transport passes. "md5" sends nothing: it hashes as
+// many bytes as the file has, 64 KiB at a time from memory, for what the hashing alone costs.
 import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { crc32 } from 'node:zlib';
 import { peakRss } from './peak-rss.mjs';
 import { rawPut } from './raw-put.mjs';
 
@@ -25,11 +29,13 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
     'part-size-mib': { type: 'string', default: '16' },
-    checksums: { type: 'string', default: 'on' },
+    checksums: { type: 'string', default: 'crc32' },
+    source: { type: 'string', default: 'open-file' },
   },
 });
 if (!args.file || (!args.url && args.client !== 'md5')) throw new Error('--file and --url are required');
-const blob = await openAsBlob(args.file);
+const { openFile } = await import(new URL('../dist/index.js', import.meta.url).href);
+const blob = args.source === 'open-as-blob' ? await openAsBlob(args.file) : await openFile(args.file);
 
 async function sendOurs() {
   const { createNodeHttpTransport } = await import(new URL('../dist/index.js', import.meta.url).href);
@@ -41,7 +47,8 @@ async function sendOurs() {
   const sendParts = async () => {
     for (let offset = next; offset < blob.size; offset = next) {
       next += partSize;
-      const md5 = args.checksums === 'off' ? undefined : createHash('md5');
+      if (args.checksums === 'crc32') await partCrc32(blob.slice(offset, offset + partSize));
+      const md5 = args.checksums === 'md5-etag' ? createHash('md5') : undefined;
       const response = await transport.put({
         url: args.url,
         body: blob.slice(offset, offset + partSize),
@@ -55,6 +62,13 @@ async function sendOurs() {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, sendParts));
+}
+
+/** A part's CRC32 as the client reads it: the slice's stream, chunk by chunk. */
+async function partCrc32(slice) {
+  let value = 0;
+  for await (const chunk of slice.stream()) value = crc32(chunk, value);
+  return value;
 }
 
 async function hashOnly() {

@@ -1,6 +1,7 @@
 /// <reference types="node" />
 // Node's declarations for node:crypto's and node:zlib's types; the modules are loaded at run time, in Node only.
 import { buf as crc32OfBytes } from 'crc-32';
+import { readInPlace, readsInPlace } from './file-pieces.js';
 import { Md5, toBase64 } from './md5.js';
 import type { PlannedPart } from './plan.js';
 
@@ -100,6 +101,10 @@ export async function blobChecksum(
   now = () => performance.now(),
 ): Promise<string> {
   const hasher = await createHasher();
+  if (readsInPlace(blob)) {
+    await blob[readInPlace]((piece) => hasher.update(piece));
+    return hasher.digest();
+  }
   const reader = blob.stream().getReader();
   let sliceStart = now();
   for (let read = await reader.read(); !read.done; read = await reader.read()) {

@@ -15,6 +15,7 @@ export {
   type S3FileFieldErrorCode,
   UploadAbortedError,
 } from './errors.js';
+export { type OpenFileOptions, openFile } from './node-file.js';
 export type { ProgressListener, UploadProgress, UploadState } from './progress.js';
 export type { FinalizedUpload, ObjectChecksum } from './protocol.js';
 export { RequestQueue } from './queue.js';

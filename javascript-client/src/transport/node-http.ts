@@ -2,6 +2,7 @@
 // See ../node-requests.ts: Node's declarations for types only, its modules loaded at run time.
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { defaultNodeConcurrency } from '../defaults.js';
+import { readsInPlace } from '../file-pieces.js';
 import { failWhenIdle, type NodeHttpSender, nodeHttpSenders } from '../node-requests.js';
 import type { PartPutRequest, PartPutResponse, PartTransport } from './types.js';
 
@@ -141,9 +142,11 @@ async function sendBody(
     // Over the socket's high-water mark: 'drain' comes once it took it all.
     if (!more) await drained(request);
   };
-  for (let offset = 0; offset < body.size; offset += readPieceBytes) {
+  // openFile's Blobs stream in pieces of the right size already, from one open file.
+  const step = readsInPlace(body) ? Math.max(body.size, 1) : readPieceBytes;
+  for (let offset = 0; offset < body.size; offset += step) {
     const reader = body
-      .slice(offset, offset + readPieceBytes)
+      .slice(offset, offset + step)
       .stream()
       .getReader();
     try {
