@@ -31,7 +31,13 @@ def main(argv: list[str]) -> int:
     settings.DEBUG = False
     django.setup()
     call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
-    run("127.0.0.1", int(port), get_wsgi_application(), server_cls=pooled_server())
+    application = get_wsgi_application()
+    if os.environ.get("S3FF_BENCH_SERVE_STATIC") == "1":
+        # For a browser: the widget's script and style, as runserver would serve them.
+        from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+        application = StaticFilesHandler(application)
+    run("127.0.0.1", int(port), application, server_cls=pooled_server())
     return 0
 
 

@@ -158,6 +158,7 @@ export interface TestFile {
   readonly name: string;
   readonly size: number;
   readonly sha256: string;
+  readonly path: string;
   /** Base64, as the store's x-amz-checksum-crc32 has it. */
   readonly crc32: string;
 }
@@ -181,7 +182,14 @@ export async function makeFile(size: number, name = `data-${size}.bin`): Promise
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   const crcBytes = Buffer.alloc(4);
   crcBytes.writeUInt32BE(crc);
-  return { blob: await openAsBlob(path), name, size, sha256: hash.digest('hex'), crc32: crcBytes.toString('base64') };
+  return {
+    blob: await openAsBlob(path),
+    name,
+    size,
+    sha256: hash.digest('hex'),
+    path,
+    crc32: crcBytes.toString('base64'),
+  };
 }
 
 export async function removeFiles(): Promise<void> {

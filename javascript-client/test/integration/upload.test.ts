@@ -9,6 +9,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createFetchTransport,
   MemoryResumeStore,
+  openFile,
   type PartTransport,
   PartUploadError,
   type RetryInfo,
@@ -92,6 +93,19 @@ describe('file sizes', () => {
 
     expect(await readBack(result.fieldValue)).toEqual({ size, sha256: file.sha256 });
     report.completed.push({ objectKey: result.objectKey, size, sha256: file.sha256 });
+  });
+});
+
+describe('a file opened with openFile', () => {
+  it('uploads in 1 MiB reads with every part signed for its CRC32', slow, async () => {
+    const file = await makeFile(3 * partSize + 777);
+    const { client } = recordedClient({});
+
+    const result = await client.upload(await openFile(file.path), fieldId);
+
+    expect(result.checksum).toEqual({ algorithm: 'crc32', value: file.crc32, type: 'FULL_OBJECT' });
+    expect(await readBack(result.fieldValue)).toEqual({ size: file.size, sha256: file.sha256 });
+    report.completed.push({ objectKey: result.objectKey, size: file.size, sha256: file.sha256 });
   });
 });
 
