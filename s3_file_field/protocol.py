@@ -265,11 +265,12 @@ class ChecksumAlgorithmsField(serializers.Field):  # type: ignore[type-arg]
             raise serializers.ValidationError(
                 f"Expected a list of 1 to {len(ALGORITHMS)} checksum algorithms."
             )
-        unknown = [name for name in data if name not in ALGORITHMS]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown checksum algorithm {unknown[0]!r}; known: {', '.join(ALGORITHMS)}."
-            )
+        for index, name in enumerate(data):
+            # A name is a string first: a list or an object would not even hash.
+            if not isinstance(name, str) or name not in ALGORITHMS:
+                raise serializers.ValidationError(
+                    f"Item {index}: not a checksum algorithm; known: {', '.join(ALGORITHMS)}."
+                )
         return list(data)
 
 

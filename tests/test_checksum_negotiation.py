@@ -230,6 +230,23 @@ def test_an_algorithm_the_store_does_not_verify_is_refused_with_what_is_offered(
 
 
 @pytest.mark.parametrize(
+    "algorithms",
+    [[[]], [{}], [None], ["crc32", 7], ["crc32"] * 7, "crc32", [], ["x" * 100_000]],
+    ids=["list", "object", "null", "number", "too many", "string", "empty", "huge name"],
+)
+def test_hostile_checksum_algorithms_are_a_400_that_echoes_nothing(api_client, algorithms):
+    body = {
+        "field_id": "test_app.Resource.blob",
+        "file_name": "a",
+        "file_size": 1,
+        "checksum_algorithms": algorithms,
+    }
+    response = post(api_client, "upload-prepare", body)
+    assert response.status_code == 400
+    assert len(response.content) < 300
+
+
+@pytest.mark.parametrize(
     ("part_checksums", "fragment"),
     [
         ([{"part_number": 1, "checksum": base64.b64encode(b"12345").decode()}], "4-byte crc32"),

@@ -12,6 +12,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from s3_file_field.checksums import ALGORITHMS
 from s3_file_field.values import UploadTicket, sign_field_value, sign_upload_ticket
 
 pytestmark = pytest.mark.once
@@ -82,7 +83,8 @@ def mutated(signature: str) -> st.SearchStrategy[str]:
 signatures = st.one_of(json_values, st.sampled_from(VALID_SIGNATURES).flatmap(mutated))
 receipts = st.lists(
     st.fixed_dictionaries(
-        {"part_number": st.one_of(st.integers(-2, 10_002), json_scalars), "etag": json_values}
+        {"part_number": st.one_of(st.integers(-2, 10_002), json_scalars), "etag": json_values},
+        optional={"checksum": st.one_of(st.just("AAAAAA=="), json_values)},
     ),
     max_size=5,
 )
@@ -90,13 +92,15 @@ receipts = st.lists(
 
 checksums = st.lists(
     st.fixed_dictionaries(
-        {
-            "part_number": st.one_of(st.integers(-1, 4), json_scalars),
+        {"part_number": st.one_of(st.integers(-1, 4), json_scalars)},
+        optional={
             "content_md5": st.one_of(st.just("1B2M2Y8AsgTpgAmY7PhCfg=="), json_values),
-        }
+            "checksum": st.one_of(st.just("AAAAAA=="), json_values),
+        },
     ),
     max_size=4,
 )
+algorithm_names = st.sampled_from([*ALGORITHMS, "crc"])
 
 
 def body_for(endpoint: str) -> st.SearchStrategy[Any]:
@@ -109,7 +113,10 @@ def body_for(endpoint: str) -> st.SearchStrategy[Any]:
             "content_type": maybe(
                 st.sampled_from(["image/png", "application/pdf", "text/plain", "x"])
             ),
-            "checksum": maybe(st.sampled_from(["md5", None])),
+            "checksum": maybe(st.one_of(algorithm_names, st.none())),
+            "checksum_algorithms": maybe(
+                st.lists(st.one_of(algorithm_names, json_values), max_size=8)
+            ),
             "part_checksums": st.one_of(st.just([]), checksums),
         }
     else:
@@ -211,7 +218,16 @@ hostile_values = st.one_of(
     ),
 )
 hostile_keys = st.sampled_from(
-    ["part_numbers", "parts", "part_checksums", "file_size", "file_name", "upload_signature", "x"]
+    [
+        "part_numbers",
+        "parts",
+        "part_checksums",
+        "checksum_algorithms",
+        "file_size",
+        "file_name",
+        "upload_signature",
+        "x",
+    ]
 )
 
 
