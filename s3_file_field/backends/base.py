@@ -103,6 +103,16 @@ class UploadBackend(ABC):
         """The key in the bucket under which the storage keeps `name`."""
 
     @abstractmethod
+    def presign(
+        self,
+        name: str,
+        headers: dict[str, str],
+        expires: int,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> str:
+        """A URL for one PUT of `name` that must carry exactly these `headers` (signed), with
+        the operation's `query` parameters in their order, living `expires` seconds."""
+
     def presign_put(
         self,
         name: str,
@@ -115,6 +125,8 @@ class UploadBackend(ABC):
         (and, given one, this checksum's header, which the store then checks against the
         bytes): it writes only where no object is, and the client chooses no header the store
         keeps."""
+        headers = {"Content-Length": str(size), **single_put_headers(content_type)}
+        return self.presign(name, {**headers, **(checksum.header() if checksum else {})}, expires)
 
     @abstractmethod
     def create_multipart_upload(
@@ -124,7 +136,6 @@ class UploadBackend(ABC):
         every part then carries a `checksum` of this algorithm, if given: the object gets a
         checksum the store computed); return its upload id."""
 
-    @abstractmethod
     def presign_upload_part(
         self,
         name: str,
@@ -135,6 +146,10 @@ class UploadBackend(ABC):
         checksum: PartChecksum | None = None,
     ) -> str:
         """A URL for the PUT of part `part_number`, of exactly `size` bytes (and `checksum`)."""
+        headers = {"Content-Length": str(size), **(checksum.header() if checksum else {})}
+        # In botocore's order: the S3 backend's URLs are botocore's, byte for byte.
+        query = [("uploadId", upload_id), ("partNumber", str(part_number))]
+        return self.presign(name, headers, expires, query)
 
     @abstractmethod
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
@@ -234,7 +249,8 @@ class UploadBackend(ABC):
         content_type = "application/octet-stream"
         try:
             url = self.presign_put(name, len(body), content_type, 60, wrong)
-            answer = urllib3.request(
+            # A pool of its own: `urllib3.request` is urllib3 2's alone.
+            answer = urllib3.PoolManager().request(
                 "PUT",
                 url,
                 body=body,

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url
-from ..checksums import ChecksumAlgorithm, PartChecksum, object_checksum
+from ..checksums import ChecksumAlgorithm, object_checksum
 from ..cors import CorsRule
 from ..exceptions import (
     NoCorsConfiguration,
@@ -22,7 +22,7 @@ from ..exceptions import (
     UploadNotFound,
     store_error,
 )
-from ..headers import object_headers, single_put_headers
+from ..headers import object_headers
 from .base import (
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
@@ -118,12 +118,12 @@ class MinioBackend(UploadBackend):
     def bucket_key(self, name: str) -> str:
         return storage_key(self.storage, name)  # type: ignore[arg-type]
 
-    def _presign(
+    def presign(
         self,
         name: str,
         headers: dict[str, str],
-        query: dict[str, str | list[str] | tuple[str]],
         expires: int,
+        query: Sequence[tuple[str, str]] = (),
     ) -> str:
         sdk = MinioSdk(self.presign_client)
         with _translated_errors():
@@ -131,7 +131,7 @@ class MinioBackend(UploadBackend):
             credentials = sdk.credentials()
         if credentials is None:
             raise StorageError("The minio client has no credentials to sign with.")
-        url = sdk.object_url("PUT", region, self.bucket, self.bucket_key(name), query)
+        url = sdk.object_url("PUT", region, self.bucket, self.bucket_key(name), dict(query))
         return presign_url(
             method="PUT",
             url=url,
@@ -143,19 +143,6 @@ class MinioBackend(UploadBackend):
             expires=expires,
         )
 
-    def presign_put(
-        self,
-        name: str,
-        size: int,
-        content_type: str,
-        expires: int,
-        checksum: PartChecksum | None = None,
-    ) -> str:
-        headers = {"Content-Length": str(size), **single_put_headers(content_type)}
-        if checksum is not None:
-            headers.update(checksum.header())
-        return self._presign(name, headers, {}, expires)
-
     def create_multipart_upload(
         self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
     ) -> str:
@@ -166,24 +153,6 @@ class MinioBackend(UploadBackend):
                 headers["x-amz-checksum-type"] = "FULL_OBJECT"
         with _translated_errors():
             return self.sdk.create_multipart_upload(self.bucket, self.bucket_key(name), headers)
-
-    def presign_upload_part(
-        self,
-        name: str,
-        upload_id: str,
-        part_number: int,
-        size: int,
-        expires: int,
-        checksum: PartChecksum | None = None,
-    ) -> str:
-        query: dict[str, str | list[str] | tuple[str]] = {
-            "partNumber": str(part_number),
-            "uploadId": upload_id,
-        }
-        headers = {"Content-Length": str(size)}
-        if checksum is not None:
-            headers.update(checksum.header())
-        return self._presign(name, headers, query, expires)
 
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
         parts: list[StoredPart] = []

@@ -12,7 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url, uri_encode
-from ..checksums import ChecksumAlgorithm, PartChecksum, object_checksum
+from ..checksums import ChecksumAlgorithm, object_checksum
 from ..cors import CorsRule
 from ..exceptions import (
     CredentialsRefused,
@@ -23,7 +23,7 @@ from ..exceptions import (
     UploadNotFound,
     store_error,
 )
-from ..headers import CONDITIONAL_PUT_HEADERS, object_headers, single_put_headers
+from ..headers import CONDITIONAL_PUT_HEADERS, object_headers
 from .base import (
     STORE_ATTEMPTS,
     STORE_CONNECT_TIMEOUT,
@@ -157,11 +157,15 @@ class S3Backend(UploadBackend):
             self.client.meta.region_name or "us-east-1",
         )
 
-    def _presign(
-        self, key: str, headers: dict[str, str], expires: int, query: Sequence[tuple[str, str]] = ()
+    def presign(
+        self,
+        name: str,
+        headers: dict[str, str],
+        expires: int,
+        query: Sequence[tuple[str, str]] = (),
     ) -> str:
-        """A presigned PUT of `key` with the library's signer: botocore's URL, without its
-        per-call cost (tests/test_sigv4.py compares them byte for byte)."""
+        """With the library's signer: botocore's URL, without its per-call cost
+        (tests/test_sigv4.py compares them byte for byte)."""
         # Resolving the target builds the client, which finds the credentials.
         target = self._presign_target
         # Frozen each time: credentials that expire (a role's) are refreshed when due.
@@ -170,7 +174,7 @@ class S3Backend(UploadBackend):
             raise CredentialsRefused("The storage has no credentials to sign with.")
         return presign_url(
             method="PUT",
-            url=target.url(key, query),
+            url=target.url(self.bucket_key(name), query),
             headers=headers,
             access_key=credentials.access_key,
             secret_key=credentials.secret_key,
@@ -181,19 +185,6 @@ class S3Backend(UploadBackend):
 
     def bucket_key(self, name: str) -> str:
         return str(self.storage._normalize_name(clean_name(name)))  # type: ignore[attr-defined]
-
-    def presign_put(
-        self,
-        name: str,
-        size: int,
-        content_type: str,
-        expires: int,
-        checksum: PartChecksum | None = None,
-    ) -> str:
-        headers = {"Content-Length": str(size), **single_put_headers(content_type)}
-        if checksum is not None:
-            headers.update(checksum.header())
-        return self._presign(self.bucket_key(name), headers, expires)
 
     def create_multipart_upload(
         self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
@@ -210,22 +201,6 @@ class S3Backend(UploadBackend):
                 Bucket=self.bucket, Key=self.bucket_key(name), **params
             )
         return response["UploadId"]
-
-    def presign_upload_part(
-        self,
-        name: str,
-        upload_id: str,
-        part_number: int,
-        size: int,
-        expires: int,
-        checksum: PartChecksum | None = None,
-    ) -> str:
-        headers = {"Content-Length": str(size)}
-        if checksum is not None:
-            headers.update(checksum.header())
-        # In botocore's order.
-        query = [("uploadId", upload_id), ("partNumber", str(part_number))]
-        return self._presign(self.bucket_key(name), headers, expires, query)
 
     def list_parts(self, name: str, upload_id: str) -> list[StoredPart]:
         parts: list[StoredPart] = []
