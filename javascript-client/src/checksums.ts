@@ -95,23 +95,19 @@ const inBrowser = typeof document !== 'undefined' && typeof MessageChannel === '
  * The checksum of a Blob, read as a stream: memory stays flat, and Node's
  * chunks of a file-backed Blob leave less garbage than slices read whole.
  */
-export async function blobChecksum(
-  blob: Blob,
-  createHasher: CreateHasher,
-  now = () => performance.now(),
-): Promise<string> {
+export async function blobChecksum(blob: Blob, createHasher: CreateHasher): Promise<string> {
   const hasher = await createHasher();
   if (readsInPlace(blob)) {
     await blob[readInPlace]((piece) => hasher.update(piece));
     return hasher.digest();
   }
   const reader = blob.stream().getReader();
-  let sliceStart = now();
+  let sliceStart = performance.now();
   for (let read = await reader.read(); !read.done; read = await reader.read()) {
     hasher.update(read.value);
-    if (inBrowser && now() - sliceStart >= browserSliceMs) {
+    if (inBrowser && performance.now() - sliceStart >= browserSliceMs) {
       await yieldToEventLoop();
-      sliceStart = now();
+      sliceStart = performance.now();
     }
   }
   return hasher.digest();
@@ -167,6 +163,11 @@ export class PartChecksums {
   /** Whether this part's checksum is known already. */
   has(partNumber: number): boolean {
     return this.digests.has(partNumber);
+  }
+
+  /** This part's checksum, if hashed already. */
+  known(partNumber: number): string | undefined {
+    return this.digests.get(partNumber);
   }
 
   /** The checksums of these parts, once hashed. */

@@ -1,5 +1,5 @@
 import type { UploadApi } from './api.js';
-import type { Hashers } from './checksums.js';
+import type { Hashers, PartChecksums } from './checksums.js';
 import { UploadAbortedError } from './errors.js';
 import { PartIntegrity, type ServerTraits } from './integrity.js';
 import { PartSender } from './part-sender.js';
@@ -65,7 +65,7 @@ class UploadRun {
   private readonly resume: ResumeSlot;
   private session: UploadSession | undefined;
   /** The checksum each part's URL was signed for, told to finalize (S3 checks them again). */
-  private readonly signedChecksums = new Map<number, string>();
+  private partChecksums: PartChecksums | undefined;
 
   constructor(
     private readonly engine: UploadEngine,
@@ -146,12 +146,10 @@ class UploadRun {
     const pending = session.parts.filter((part) => !session.etags.has(part.partNumber));
     if (pending.length === 0) return;
     const checksums = integrity.batchChecksums(pending);
+    this.partChecksums = checksums;
     const urls = new PartUrlBook({
-      sign: async (partNumbers) => {
-        const sums = await checksums?.of(partNumbers);
-        for (const [partNumber, sum] of sums ?? []) this.signedChecksums.set(partNumber, sum);
-        return engine.api.signParts(session.signature, partNumbers, signal, sums);
-      },
+      sign: async (partNumbers) =>
+        engine.api.signParts(session.signature, partNumbers, signal, await checksums?.of(partNumbers)),
       // A part joins a batch only once hashed: a batch waits for its slowest part.
       batchable: checksums && ((partNumber) => checksums.has(partNumber)),
       parts: pending,
@@ -190,7 +188,7 @@ class UploadRun {
       ? session.parts.map(({ partNumber }) => ({
           partNumber,
           etag: session.etags.get(partNumber) as string,
-          checksum: told ? this.signedChecksums.get(partNumber) : undefined,
+          checksum: told ? this.partChecksums?.known(partNumber) : undefined,
         }))
       : [];
     const result = await this.engine.api.finalize(session.signature, etags, this.signal);
