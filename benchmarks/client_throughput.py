@@ -19,15 +19,19 @@ One file of random bytes on disk is uploaded again and again by a fresh Node pro
   the first concurrency: what Node's fetch costs;
 - with `--without-checksums`, also ours with checksums off, at the first concurrency: what
   hashing each part costs (ours hashes each part as it sends it, by default);
+- with `--all-at-once`, also ours sending as many parts at once as its concurrency from the
+  start, not finding how many help (the adaptive rule, its default);
 
-in two settings (or those given with `--scenarios`): on loopback straight to SeaweedFS, and
+in three settings (or those given with `--scenarios`): on loopback straight to SeaweedFS;
 through tests/harness/faultproxy.py capping each TCP connection at 20 MB/s with 40 ms more round
-trip (Django's calls to the store go through it too). It prints median MB/s (10^6 bytes per
-second, like the proxy's cap), the ratios the README's targets are set in, and the peak RSS of each
-uploading Node process; and, to tell what set the pace, the CPU-seconds of Node, SeaweedFS and
-the proxy per upload, how busy each core was meanwhile, and how long ours spent preparing,
-sending parts and finalizing. Figures only: the exit code is not a verdict on the targets, but
-is non-zero on a crash.
+trip (Django's calls to the store go through it too); and, ours only, through a second proxy with
+the same round trip and no cap ("lifted"): what this machine carries with that many connections,
+the other bound of the capped link's ideal (the lesser of connections x cap and that), all of
+them at once. It prints median MB/s (10^6 bytes per second, like the proxy's cap), the ratios
+the README's targets are set in, and the peak RSS of each uploading Node process; and, to tell
+what set the pace, the CPU-seconds of Node, SeaweedFS and the proxy per upload, how busy each
+core was meanwhile, and how long ours spent preparing, sending parts and finalizing. Figures
+only: the exit code is not a verdict on the targets, but is non-zero on a crash.
 
 With `--client-core N`, each uploading Node process runs on core N alone and everything else
 (SeaweedFS, the proxy, the Djangos) on the other cores, as if the store were another machine:
@@ -70,7 +74,7 @@ FIELD_ID = "test_app.Resource.blob"
 LEGACY_FIELD_ID = "legacy_app.Resource.blob"
 MiB = 1024 * 1024
 MB = 1_000_000
-SCENARIOS = ("loopback", "throttled")
+SCENARIOS = ("loopback", "throttled", "lifted")
 # 1.1.0's fixed part size, sent one at a time.
 LEGACY_PART_SIZE = 64 * MiB
 # The targets this benchmark judges the client by.
@@ -93,7 +97,8 @@ class Client:
     kind: str  # ours, raw or legacy
     concurrency: int | None = None  # ours: parts at once; None: the client's default
     transport: str | None = None  # ours: None for the default, or "fetch"
-    checksums: bool = True  # ours: each part checked against its MD5 (the default)
+    checksums: bool = True  # ours: each part checked against its checksum (the default)
+    adaptive: bool = True  # ours: connections found while uploading (the default), or all at once
 
     @property
     def label(self) -> str:
@@ -102,7 +107,15 @@ class Client:
         if self.kind == "legacy":
             return "1.1.0 client"
         at = "" if self.concurrency is None else f" @{self.concurrency}"
-        notes = [note for note in (self.transport, None if self.checksums else "no MD5") if note]
+        notes = [
+            note
+            for note in (
+                self.transport,
+                None if self.checksums else "no checksum",
+                None if self.adaptive else "all at once",
+            )
+            if note
+        ]
         return f"ours{at}" + (f" ({', '.join(notes)})" if notes else "")
 
 
@@ -332,6 +345,11 @@ def run_node(
     )
 
 
+def runs_in(client: Client, scenario: str) -> bool:
+    """Whether `client` is measured in `scenario`: the lifted cap is ours' alone."""
+    return scenario != "lifted" or (client.kind == "ours" and client.adaptive)
+
+
 def median_mbps(runs: list[Run], client: Client, scenario: str) -> float:
     return statistics.median(r.mbps for r in runs if r.client == client and r.scenario == scenario)
 
@@ -372,7 +390,12 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
             f"2. Through tests/harness/faultproxy.py: {cap:g} MB/s per TCP connection, "
             f"+{args.latency_ms:g} ms round trip"
         ),
+        "lifted": (
+            f"2b. Through a second proxy, +{args.latency_ms:g} ms round trip and no cap: what this "
+            "machine carries with as many connections (ours only)"
+        ),
     }
+    lifted = "lifted" in args.scenarios
     width = max(len(client.label) for client in clients) + 1
     for scenario in args.scenarios:
         print()
@@ -380,6 +403,8 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
         header = f"{'median MB/s':>11}  {'each run, MB/s':32} {'peak RSS MiB':>12}"
         print(f"   {'client':{width}} {header}")
         for client in clients:
+            if not runs_in(client, scenario):
+                continue
             these = [r for r in runs if r.client == client and r.scenario == scenario]
             each = ", ".join(f"{r.mbps:.1f}" for r in these)
             rss_mib = max(r.max_rss_bytes for r in these) / MiB
@@ -387,6 +412,8 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
                 f"   {client.label:{width}} {median_mbps(runs, client, scenario):11.1f}  "
                 f"{each:32} {rss_mib:12.1f}"
             )
+        if scenario == "lifted":
+            continue
         raw_mbps = median_mbps(runs, raw, scenario)
         legacy_mbps = median_mbps(runs, legacy, scenario)
         for client in ours:
@@ -399,6 +426,8 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
                 )
             else:
                 ideal = min(concurrency[client], our_parts) * cap
+                if lifted:
+                    ideal = min(ideal, median_mbps(runs, replace(client, adaptive=True), "lifted"))
                 faster = mine / legacy_mbps
                 print(
                     f"   {client.label} / 1.1.0 = {faster:.2f} (target >= "
@@ -412,10 +441,17 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
                 waves = math.ceil(our_parts / at_once)
                 # Parts are sent whole, so the last round of parts may leave connections idle.
                 whole = size / (waves * part_size / (cap * MB)) / MB
+                carried = (
+                    f", and {median_mbps(runs, replace(client, adaptive=True), 'lifted'):.1f} MB/s "
+                    "with the cap lifted "
+                    "(2b): the lesser is the ideal"
+                    if lifted
+                    else " (run --scenarios ...,lifted for the other bound)"
+                )
                 print(
-                    f"   ideal for {client.label} = min({concurrency[client]} at a time, "
-                    f"{our_parts} parts) x {cap:g} MB/s = {at_once * cap:g} MB/s; with whole parts "
-                    f"(rounds of at most {at_once}: {waves}) at most {whole:.1f} MB/s"
+                    f"   ideal for {client.label}: min({concurrency[client]} at a time, "
+                    f"{our_parts} parts) x {cap:g} MB/s = {at_once * cap:g} MB/s{carried}; with "
+                    f"whole parts (rounds of at most {at_once}: {waves}) at most {whole:.1f} MB/s"
                 )
             print(f"   raw PUT and 1.1.0 use one connection: at most {cap:g} MB/s")
     print()
@@ -426,11 +462,13 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
     for client in clients:
         cells = []
         for scenario in args.scenarios:
+            if not runs_in(client, scenario):
+                continue
             these = [r for r in runs if r.client == client and r.scenario == scenario]
             node_cpu = statistics.median(r.node_cpu_seconds for r in these)
             store_cpu = statistics.median(r.store_cpu_seconds for r in these)
             cell = f"{scenario} {node_cpu:4.2f} / {store_cpu:4.2f}"
-            if scenario == "throttled":
+            if scenario != "loopback":
                 cell += f" / {statistics.median(r.proxy_cpu_seconds for r in these):4.2f}"
             each_core = zip(*(r.core_busy for r in these), strict=True)
             busy = [statistics.median(core) for core in each_core]
@@ -441,6 +479,8 @@ def report(runs: list[Run], clients: list[Client], size: int, part_size: int, ar
     for client in ours:
         cells = []
         for scenario in args.scenarios:
+            if not runs_in(client, scenario):
+                continue
             timed = [
                 dict(r.phase_seconds) for r in runs if r.client == client and r.scenario == scenario
             ]
@@ -519,6 +559,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also ours without Content-MD5 checksums, at the first concurrency",
     )
     parser.add_argument(
+        "--all-at-once",
+        action="store_true",
+        help="also ours sending all its parts at once (not adaptive), at the first concurrency",
+    )
+    parser.add_argument(
         "--part-size-mib",
         type=int,
         default=None,
@@ -546,6 +591,8 @@ def main(argv: list[str] | None = None) -> int:
         clients.append(Client("ours", args.concurrency[0], "fetch"))
     if args.without_checksums:
         clients.append(Client("ours", args.concurrency[0], checksums=False))
+    if args.all_at_once:
+        clients.append(Client("ours", args.concurrency[0], adaptive=False))
     clients += [Client("raw"), Client("legacy")]
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise RuntimeError("node and npm are needed")
@@ -575,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="s3ff-throughput-") as tmp_name,
         SeaweedFS(buckets=[BUCKET, MINIO_BUCKET, LEGACY_BUCKET]) as store,
         FaultProxy(store.endpoint_url) as proxy,
+        FaultProxy(store.endpoint_url) as lifted_proxy,
     ):
         tmp = Path(tmp_name)
         proxy.set_mode(
@@ -584,7 +632,12 @@ def main(argv: list[str] | None = None) -> int:
                 latency_ms=args.latency_ms,
             )
         )
-        endpoints = {"loopback": store.endpoint_url, "throttled": proxy.url}
+        lifted_proxy.set_mode(Mode(name="throttle", latency_ms=args.latency_ms))
+        endpoints = {
+            "loopback": store.endpoint_url,
+            "throttled": proxy.url,
+            "lifted": lifted_proxy.url,
+        }
         direct = s3_client(store.endpoint_url)
         assert store.process is not None
         store_pid = store.process.pid
@@ -598,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
             django_server("ours-throttled", Path(sys.executable), "test_app.settings",
                           ours_env(endpoints["throttled"], tmp / "ours-2.sqlite3", part_size),
                           [str(REPO)], tmp) as ours_throttled,
+            django_server("ours-lifted", Path(sys.executable), "test_app.settings",
+                          ours_env(endpoints["lifted"], tmp / "ours-3.sqlite3", part_size),
+                          [str(REPO)], tmp) as ours_lifted,
             django_server("legacy-loopback", legacy_python, "legacy_app.settings",
                           legacy_env(endpoints["loopback"], tmp / "legacy-1.sqlite3"), [],
                           tmp) as legacy_loopback,
@@ -608,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
             django = {
                 ("ours", "loopback"): ours_loopback,
                 ("ours", "throttled"): ours_throttled,
+                ("ours", "lifted"): ours_lifted,
                 ("legacy", "loopback"): legacy_loopback,
                 ("legacy", "throttled"): legacy_throttled,
             }
@@ -632,6 +689,9 @@ def main(argv: list[str] | None = None) -> int:
                         extra += ["--transport", client.transport]
                     if not client.checksums:
                         extra += ["--checksums", "off"]
+                    # With the cap lifted, what as many connections carry: all of them at once.
+                    if not client.adaptive or scenario == "lifted":
+                        extra += ["--adaptive", "off"]
                     return [*common, "--base-url", base, "--field-id", FIELD_ID, *extra]
                 return [*common, "--base-url", base, "--field-id", LEGACY_FIELD_ID,
                         "--legacy-module", str(legacy_module)]  # fmt: skip
@@ -646,6 +706,8 @@ def main(argv: list[str] | None = None) -> int:
                 order = clients[shift:] + clients[:shift]
                 for scenario in args.scenarios:
                     for client in order:
+                        if not runs_in(client, scenario):
+                            continue
                         store_cpu = cpu_seconds(store_pid)
                         # The proxy serves from a thread of this process, idle but for it.
                         proxy_cpu = cpu_seconds(os.getpid())

@@ -64,10 +64,31 @@ async function sendOurs() {
   await Promise.all(Array.from({ length: concurrency }, sendParts));
 }
 
-/** A part's CRC32 as the client reads it: the slice's stream, chunk by chunk. */
+/**
+ * A part's CRC32 as the client hashes it (src/checksums.ts, blobChecksum): an openFile Blob through
+ * its piece reader and one reused buffer; any other Blob through its stream.
+ */
 async function partCrc32(slice) {
   let value = 0;
-  for await (const chunk of slice.stream()) value = crc32(chunk, value);
+  const openReader = slice[Symbol.for('s3-file-field.openPieceReader')];
+  if (openReader === undefined) {
+    for await (const chunk of slice.stream()) value = crc32(chunk, value);
+    return value;
+  }
+  const reader = await openReader.call(slice);
+  const buffer = new Uint8Array(Math.min(1024 * 1024, slice.size));
+  try {
+    for (let position = 0; position < slice.size; ) {
+      const bytesRead = await reader.read(
+        buffer.subarray(0, Math.min(buffer.byteLength, slice.size - position)),
+        position,
+      );
+      value = crc32(buffer.subarray(0, bytesRead), value);
+      position += bytesRead;
+    }
+  } finally {
+    await reader.close();
+  }
   return value;
 }
 

@@ -6,6 +6,7 @@
 //   node bench/upload.mjs --client ours   --file F --base-url URL --field-id ID [--concurrency N]
 //                         [--transport fetch]   (parts sent with fetch instead of the default)
 //                         [--checksums off]     (checksums off: parts not hashed)
+//                         [--adaptive off]      (all N parts at once from the start)
 //   node bench/upload.mjs --client raw    --file F --url PRESIGNED_PUT_URL
 //   node bench/upload.mjs --client legacy --file F --base-url URL --field-id ID --legacy-module PATH
 //
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     transport: { type: 'string' },
     checksums: { type: 'string' },
+    adaptive: { type: 'string' },
   },
 });
 
@@ -61,6 +63,7 @@ async function makeUpload() {
         concurrency,
         ...(args.transport === 'fetch' ? { transport: ours.createFetchTransport() } : {}),
         checksums: args.checksums !== 'off',
+        adaptiveConcurrency: args.adaptive !== 'off',
       });
       // With a progress listener, as an app would have one; it also times each state.
       return async () => {

@@ -1,4 +1,5 @@
 import { type HeadersSource, UploadApi } from './api.js';
+import type { AdaptiveConcurrency } from './concurrency.js';
 import { type CsrfOptions, resolveCsrfOptions } from './csrf.js';
 import { clientDefaults } from './defaults.js';
 import { S3FileFieldError } from './errors.js';
@@ -21,6 +22,13 @@ export interface S3FileFieldClientOptions {
    * `queue`'s limit.
    */
   readonly concurrency?: number | undefined;
+  /**
+   * Of `concurrency`, use only as many parts at once as make the upload faster: begin with 2
+   * and double while that helps (a link that caps each connection), stay low where more would
+   * only load the store. On by default (`clientDefaults.adaptiveConcurrency`); `false` sends
+   * `concurrency` parts at once from the start. For this client's own queue, not a given `queue`.
+   */
+  readonly adaptiveConcurrency?: AdaptiveConcurrency | boolean | undefined;
   /**
    * A bound on part PUTs in flight to share with other clients (the widget
    * shares one among the file fields of a page); default: one of this client's own.
@@ -81,6 +89,11 @@ export interface UploadOptions {
   readonly contentType?: string | undefined;
 }
 
+function adaptiveRule(option: AdaptiveConcurrency | boolean | undefined): AdaptiveConcurrency | false {
+  if (option === false) return false;
+  return option === true || option === undefined ? clientDefaults.adaptiveConcurrency : option;
+}
+
 export class S3FileFieldClient {
   private readonly engine: UploadEngine;
 
@@ -118,7 +131,7 @@ export class S3FileFieldClient {
       apiBaseUrl: options.baseUrl,
       transport: options.transport ?? defaults.transport(concurrency),
       concurrency,
-      queue: options.queue ?? new RequestQueue(concurrency),
+      queue: options.queue ?? new RequestQueue(concurrency, { adaptive: adaptiveRule(options.adaptiveConcurrency) }),
       retry,
       resumeStore: resume === true ? defaultResumeStore() : resume || undefined,
       progressIntervalMs: options.progressIntervalMs ?? clientDefaults.progressIntervalMs,

@@ -11,6 +11,11 @@ export const clientDefaults = {
   concurrency: 6,
   /** Parts sent at once in Node, which has no per-host limit (README, "Concurrency"). */
   nodeConcurrency: 8,
+  /**
+   * Of those, how many to use: begin with `startAt`, double while each doubling sends
+   * `growth` times faster, measured over `windowMs` (README, "Concurrency").
+   */
+  adaptiveConcurrency: { startAt: 2, windowMs: 300, growth: 1.15 },
   /** Retries of each request after a network error, 5xx or 429. */
   retries: 5,
   /** Backoff: the first wait is up to `baseMs`, doubling, capped at `maxMs`. */

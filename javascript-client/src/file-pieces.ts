@@ -1,16 +1,52 @@
 /**
- * What `openFile` adds to a Blob: reading itself into one reused buffer, piece by piece, for a
- * reader that keeps no piece (a hash). A fresh buffer per piece costs Node page faults on every
- * byte (benchmarks/README.md, "Client CPU"). A Blob that has it also streams in pieces as large
- * as a transport wants, with no need to slice it first.
+ * What `openFile` adds to a Blob: a reader that reads any range of it into a buffer the caller
+ * owns. A hash reads a part through one reused buffer, and Node's transport sends from a pool of
+ * buffers it reuses once the socket has taken them: a fresh buffer per piece costs Node page
+ * faults on every byte, and peak RSS that grows with the file until V8 collects them
+ * (benchmarks/README.md, "Client CPU").
  */
-export const readInPlace = Symbol.for('s3-file-field.readInPlace');
+export const openPieceReader = Symbol.for('s3-file-field.openPieceReader');
 
-export interface ReadsInPlace {
-  /** Hands every piece to `visit`, in order, in one buffer that the next piece overwrites. */
-  [readInPlace](visit: (piece: Uint8Array) => void): Promise<void>;
+/**
+ * What a read of a file asks for at a time: the size of a `fs.createReadStream` read that costs
+ * Node least per byte (benchmarks/README.md, "Client CPU").
+ */
+export const pieceBytes = 1024 * 1024;
+
+export interface PieceReader {
+  /**
+   * Reads bytes of the Blob from `position` on into `into`, at most its length; gives how many,
+   * at least one before the Blob's end (a file found shorter than it was is an error).
+   */
+  read(into: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
-export function readsInPlace(blob: Blob): blob is Blob & ReadsInPlace {
-  return typeof (blob as Partial<ReadsInPlace>)[readInPlace] === 'function';
+export interface ReadsInPieces {
+  [openPieceReader](): Promise<PieceReader>;
+}
+
+export function readsInPieces(blob: Blob): blob is Blob & ReadsInPieces {
+  return typeof (blob as Partial<ReadsInPieces>)[openPieceReader] === 'function';
+}
+
+/** Hands every piece of `blob` to `visit`, in order, in `buffer`, which the next piece overwrites. */
+export async function visitPieces(
+  blob: Blob & ReadsInPieces,
+  buffer: Uint8Array,
+  visit: (piece: Uint8Array) => void,
+): Promise<void> {
+  const reader = await blob[openPieceReader]();
+  try {
+    for (let position = 0; position < blob.size; ) {
+      const bytesRead = await reader.read(
+        buffer.subarray(0, Math.min(buffer.byteLength, blob.size - position)),
+        position,
+      );
+      visit(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await reader.close();
+  }
 }

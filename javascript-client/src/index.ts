@@ -1,5 +1,6 @@
 export type { HeadersSource } from './api.js';
 export { S3FileFieldClient, type S3FileFieldClientOptions, type UploadOptions } from './client.js';
+export type { AdaptiveConcurrency } from './concurrency.js';
 export type { CsrfOptions } from './csrf.js';
 export { clientDefaults, defaultConcurrency, defaultNodeConcurrency } from './defaults.js';
 export {
@@ -18,7 +19,7 @@ export {
 export { type OpenFileOptions, openFile } from './node-file.js';
 export type { ProgressListener, UploadProgress, UploadState } from './progress.js';
 export type { FinalizedUpload, ObjectChecksum } from './protocol.js';
-export { RequestQueue } from './queue.js';
+export { RequestQueue, type RequestQueueOptions } from './queue.js';
 export {
   LocalStorageResumeStore,
   type LocalStorageResumeStoreOptions,

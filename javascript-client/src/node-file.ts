@@ -1,56 +1,62 @@
 /// <reference types="node" />
 // Node's declarations for node:fs's types; the module is imported at run time, in Node only.
 import type { FileHandle } from 'node:fs/promises';
-import { type ReadsInPlace, readInPlace } from './file-pieces.js';
+import { openPieceReader, type PieceReader, pieceBytes, type ReadsInPieces } from './file-pieces.js';
 
-/**
- * What a read of the file asks `fs.read` for at a time: the size of a `fs.createReadStream`
- * read that costs Node least per byte (benchmarks/README.md, "Client CPU").
- */
-const readBytes = 1024 * 1024;
-
-async function openHandle(path: string): Promise<FileHandle> {
+/** Reads bytes [start, end) of the file at `path`, by position, through one open handle. */
+async function openRangeReader(path: string, start: number, end: number): Promise<PieceReader> {
   const { open } = await import('node:fs/promises');
-  return open(path, 'r');
+  const handle: FileHandle = await open(path, 'r');
+  return {
+    async read(into, position) {
+      const length = Math.min(into.byteLength, end - start - position);
+      if (length <= 0) return 0;
+      const { bytesRead } = await handle.read(into, 0, length, start + position);
+      if (bytesRead === 0) throw new Error(`${path} is shorter than when it was opened`);
+      return bytesRead;
+    },
+    close: () => handle.close(),
+  };
 }
 
-/** Bytes [start, end) of the file at `path`, read as a stream of 1 MiB pieces. */
+/** Bytes [start, end) of the file at `path`, as a stream of 1 MiB pieces. */
 function readRange(path: string, start: number, end: number): ReadableStream<Uint8Array> {
-  let handle: FileHandle | undefined;
-  let position = start;
+  let reader: PieceReader | undefined;
+  let position = 0;
   return new ReadableStream<Uint8Array>({
     type: 'bytes',
     async pull(controller) {
-      handle ??= await openHandle(path);
-      if (position >= end) {
-        await handle.close();
+      reader ??= await openRangeReader(path, start, end);
+      if (position >= end - start) {
+        await reader.close();
         controller.close();
         return;
       }
-      // Not zeroed (every byte of it is read into, or cut off), and never a slice of Node's
-      // shared pool, which a byte stream could not hand over.
-      const piece = Buffer.allocUnsafeSlow(Math.min(readBytes, end - position));
-      const { bytesRead } = await handle.read(piece, 0, piece.byteLength, position);
-      if (bytesRead === 0) {
-        await handle.close();
-        controller.error(new Error(`${path} is shorter than when it was opened`));
-        return;
+      // A fresh buffer per piece, for a reader that may keep it: not zeroed (every byte of it
+      // is read into, or cut off), and never a slice of Node's shared pool, which a byte stream
+      // could not hand over.
+      const piece = Buffer.allocUnsafeSlow(Math.min(pieceBytes, end - start - position));
+      try {
+        const bytesRead = await reader.read(piece, position);
+        position += bytesRead;
+        controller.enqueue(piece.subarray(0, bytesRead));
+      } catch (error) {
+        await reader.close();
+        controller.error(error);
       }
-      position += bytesRead;
-      controller.enqueue(piece.subarray(0, bytesRead));
     },
     async cancel() {
-      await handle?.close();
+      await reader?.close();
     },
   });
 }
 
 /**
  * A part of a file on disk, as a Blob: sliced without reading, read in pieces of 1 MiB by
- * `fs.read`. A `fs.openAsBlob` Blob reads 64 KiB at a time, which costs Node several times
- * the CPU of the upload itself.
+ * `fs.read`, into buffers its reader chooses. A `fs.openAsBlob` Blob reads 64 KiB at a time,
+ * which costs Node several times the CPU of the upload itself.
  */
-class FileRange extends Blob implements ReadsInPlace {
+class FileRange extends Blob implements ReadsInPieces {
   constructor(
     private readonly path: string,
     private readonly start: number,
@@ -83,27 +89,17 @@ class FileRange extends Blob implements ReadsInPlace {
 
   override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
     const bytes = new Uint8Array(this.size);
-    const reader = this.stream().getReader();
-    for (let filled = 0, read = await reader.read(); !read.done; read = await reader.read()) {
-      bytes.set(read.value, filled);
-      filled += read.value.byteLength;
+    const reader = await this[openPieceReader]();
+    try {
+      for (let filled = 0; filled < bytes.byteLength; ) filled += await reader.read(bytes.subarray(filled), filled);
+    } finally {
+      await reader.close();
     }
     return bytes;
   }
 
-  async [readInPlace](visit: (piece: Uint8Array) => void): Promise<void> {
-    const handle = await openHandle(this.path);
-    try {
-      const buffer = Buffer.allocUnsafe(Math.min(readBytes, this.size));
-      for (let position = this.start; position < this.end; ) {
-        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.byteLength, this.end - position), position);
-        if (bytesRead === 0) throw new Error(`${this.path} is shorter than when it was opened`);
-        visit(buffer.subarray(0, bytesRead));
-        position += bytesRead;
-      }
-    } finally {
-      await handle.close();
-    }
+  [openPieceReader](): Promise<PieceReader> {
+    return openRangeReader(this.path, this.start, this.end);
   }
 
   override async text(): Promise<string> {

@@ -129,11 +129,12 @@ export class PartSender {
 
   /** One PUT of a part, hashing it on the way when it is to be judged by its ETag. */
   private async put(part: PlannedPart, signed: SignedPart, judgedByEtag: boolean): Promise<PartPutResponse> {
-    const { blob, session, integrity, transport, progress, retry, stallTimeoutMs } = this.context;
+    const { blob, session, integrity, transport, queue, progress, retry, stallTimeoutMs } = this.context;
     const { partNumber, offset, size } = part;
     const hasher = judgedByEtag ? await integrity.hasherWhileSending(part) : undefined;
     const attempt = new StallGuard(retry.signal, transport.reportsProgress ? stallTimeoutMs : 0);
     progress.partSending(partNumber, 0);
+    let reported = 0;
     try {
       const response = await transport.put({
         url: signed.uploadUrl,
@@ -144,7 +145,10 @@ export class PartSender {
         signal: attempt.signal,
         onProgress: (sentBytes) => {
           attempt.progressed();
-          progress.partSending(partNumber, Math.min(sentBytes, size));
+          const sent = Math.min(sentBytes, size);
+          progress.partSending(partNumber, sent);
+          queue.sent(sent - reported);
+          reported = sent;
         },
         onBytes: hasher && ((piece) => hasher.update(piece)),
       });

@@ -2,7 +2,7 @@
 // See ../node-requests.ts: Node's declarations for types only, its modules loaded at run time.
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { defaultNodeConcurrency } from '../defaults.js';
-import { readsInPlace } from '../file-pieces.js';
+import { openPieceReader, pieceBytes, type ReadsInPieces, readsInPieces } from '../file-pieces.js';
 import { failWhenIdle, type NodeHttpSender, nodeHttpSenders } from '../node-requests.js';
 import type { PartPutRequest, PartPutResponse, PartTransport } from './types.js';
 
@@ -112,6 +112,67 @@ const readPieceBytes = 1024 * 1024;
  */
 const batchBytes = 256 * 1024;
 
+/** A piece read to be sent, and what to do once the socket has taken it. */
+interface Piece {
+  readonly bytes: Uint8Array;
+  readonly sent?: () => void;
+}
+
+/**
+ * Buffers of `pieceBytes` that `openFile`'s Blobs are read into, taken back once the socket has
+ * them: reused, they cost no page faults and keep RSS flat. Each part in flight holds two (one
+ * sending, one being read); no more than this many wait idle.
+ */
+const idleBuffers: Buffer[] = [];
+const maxIdleBuffers = 2 * defaultNodeConcurrency;
+
+function takeBuffer(): Buffer {
+  // Never a slice of Node's shared pool: the whole buffer is this piece's.
+  return idleBuffers.pop() ?? Buffer.allocUnsafeSlow(pieceBytes);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (idleBuffers.length < maxIdleBuffers) idleBuffers.push(buffer);
+}
+
+/** The pieces of an `openFile` Blob, each read into a pooled buffer while the one before is sent. */
+async function* pooledPieces(body: Blob & ReadsInPieces): AsyncGenerator<Piece> {
+  const reader = await body[openPieceReader]();
+  const readAt = async (position: number): Promise<Piece> => {
+    const buffer = takeBuffer();
+    const bytesRead = await reader.read(buffer, position);
+    return { bytes: buffer.subarray(0, bytesRead), sent: () => giveBack(buffer) };
+  };
+  try {
+    let next = body.size > 0 ? readAt(0) : undefined;
+    for (let position = 0; next !== undefined; ) {
+      const piece = await next;
+      position += piece.bytes.byteLength;
+      next = position < body.size ? readAt(position) : undefined;
+      // Read ahead, but never left unawaited: a failed read ahead fails the part.
+      next?.catch(() => {});
+      yield piece;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The pieces of any other Blob, as its stream gives them, a slice of `readPieceBytes` at a time. */
+async function* streamedPieces(body: Blob): AsyncGenerator<Piece> {
+  for (let offset = 0; offset < body.size; offset += readPieceBytes) {
+    const reader = body
+      .slice(offset, offset + readPieceBytes)
+      .stream()
+      .getReader();
+    try {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) yield { bytes: read.value };
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+}
+
 /**
  * Streams `body` into `request`, reading on only while the socket keeps up.
  * Progress counts what the socket took.
@@ -124,42 +185,36 @@ async function sendBody(
   answered: () => boolean,
 ): Promise<void> {
   let sent = 0;
-  const sentPiece = (size: number) => (error?: Error | null) => {
-    if (error) return;
-    sent += size;
-    onProgress(sent);
-  };
-  let batch: Uint8Array[] = [];
+  const written =
+    ({ bytes, sent: release }: Piece) =>
+    (error?: Error | null) => {
+      // A piece whose write failed may still be the socket's: it is left to the collector.
+      if (error) return;
+      release?.();
+      sent += bytes.byteLength;
+      onProgress(sent);
+    };
+  let batch: Piece[] = [];
   let batched = 0;
   const flush = async () => {
     let more = true;
     request.cork();
-    for (const piece of batch) more = request.write(piece, sentPiece(piece.byteLength));
+    for (const piece of batch) more = request.write(piece.bytes, written(piece));
     request.uncork();
-    if (onBytes) for (const piece of batch) onBytes(piece);
+    // Hashed before the socket has said it took them: until then no piece is reused.
+    if (onBytes) for (const piece of batch) onBytes(piece.bytes);
     batch = [];
     batched = 0;
     // Over the socket's high-water mark: 'drain' comes once it took it all.
     if (!more) await drained(request);
   };
-  // openFile's Blobs stream in pieces of the right size already, from one open file.
-  const step = readsInPlace(body) ? Math.max(body.size, 1) : readPieceBytes;
-  for (let offset = 0; offset < body.size; offset += step) {
-    const reader = body
-      .slice(offset, offset + step)
-      .stream()
-      .getReader();
-    try {
-      for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        // Aborted, failed, or answered early: stop reading the file.
-        if (request.destroyed || answered()) return;
-        batch.push(read.value);
-        batched += read.value.byteLength;
-        if (batched >= batchBytes) await flush();
-      }
-    } finally {
-      reader.cancel().catch(() => {});
-    }
+  const pieces = readsInPieces(body) ? pooledPieces(body) : streamedPieces(body);
+  for await (const piece of pieces) {
+    // Aborted, failed, or answered early: stop reading the file.
+    if (request.destroyed || answered()) return;
+    batch.push(piece);
+    batched += piece.bytes.byteLength;
+    if (batched >= batchBytes) await flush();
   }
   if (batched > 0) await flush();
   request.end();

@@ -12,7 +12,8 @@ export interface PartPutRequest {
   /**
    * For a transport that {@link PartTransport.passesBytes}: called with every
    * piece of `body` it sends, in order, so that the client hashes the part
-   * without reading it again.
+   * without reading it again. The piece is valid only during the call: its
+   * buffer may be reused.
    */
   readonly onBytes?: ((piece: Uint8Array) => void) | undefined;
 }

@@ -14,6 +14,8 @@ export function clientFor(stack: FakeStack, options: Partial<S3FileFieldClientOp
     retryDelay: { baseMs: 1, maxMs: 4 },
     progressIntervalMs: 0,
     checksums: false,
+    // Every slot from the start, so that tests of the bound see it; the rule has its own tests.
+    adaptiveConcurrency: false,
     ...options,
   });
 }

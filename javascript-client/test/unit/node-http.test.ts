@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createNodeHttpTransport,
   MissingEtagError,
+  openFile,
   type PartPutRequest,
   PartUploadError,
   S3FileFieldClient,
@@ -156,6 +157,66 @@ describe('node:http transport', () => {
       expect(Buffer.concat(passed).equals(bytes.subarray(start, end))).toBe(true);
       expect(progress.length).toBeGreaterThan(1);
       expect(progress.at(-1)).toBe(end - start);
+    } finally {
+      await rm(directory, { recursive: true });
+    }
+  });
+
+  it('sends openFile slices from reused buffers, every part intact when several go at once', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 's3ff-'));
+    try {
+      const bytes = randomBytes(14 * 1024 * 1024 + 123);
+      await writeFile(join(directory, 'file.bin'), bytes);
+      const file = await openFile(join(directory, 'file.bin'));
+      // A store that reads in small bites with pauses, so that buffers wait on the socket.
+      const store = await startStore((request, response) => {
+        request.on('data', () => {
+          request.pause();
+          setTimeout(() => request.resume(), 1);
+        });
+        store.storeAll(request, response);
+      });
+      const partSize = 3 * 1024 * 1024 + 512 * 1024;
+      const transport = createNodeHttpTransport({ maxSockets: 4 });
+      const offsets = Array.from({ length: Math.ceil(bytes.length / partSize) }, (_, index) => index * partSize);
+      const passed = offsets.map((): Uint8Array[] => []);
+
+      await Promise.all(
+        offsets.map((offset, index) =>
+          transport.put(
+            part(`${store.origin}/k/${index}`, file.slice(offset, offset + partSize), {
+              // A copy: the piece is a reused buffer once the socket took it.
+              onBytes: (piece) => passed[index]?.push(Buffer.from(piece)),
+            }).request,
+          ),
+        ),
+      );
+
+      expect(store.received).toHaveLength(offsets.length);
+      for (const received of store.received) {
+        const index = Number(received.url?.split('/').at(-1));
+        const expected = bytes.subarray(offsets[index], (offsets[index] as number) + partSize);
+        expect(received.body.equals(expected)).toBe(true);
+        expect(Buffer.concat(passed[index] as Uint8Array[]).equals(expected)).toBe(true);
+      }
+    } finally {
+      await rm(directory, { recursive: true });
+    }
+  });
+
+  it('fails a part whose file turned out shorter than when it was opened', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 's3ff-'));
+    try {
+      const path = join(directory, 'file.bin');
+      await writeFile(path, randomBytes(3 * 1024 * 1024));
+      const file = await openFile(path);
+      await truncate(path, 1024 * 1024 + 5);
+      const store = await startStore((request, response) => store.storeAll(request, response));
+
+      await expect(createNodeHttpTransport().put(part(`${store.origin}/k`, file).request)).rejects.toThrow(
+        'is shorter than when it was opened',
+      );
+      expect(store.received).toHaveLength(0);
     } finally {
       await rm(directory, { recursive: true });
     }

@@ -59,6 +59,36 @@ describe('RequestQueue', () => {
     expect(queue.active).toBe(0);
   });
 
+  it('lets more requests go as its adaptive rule allows more', async () => {
+    let now = 0;
+    const queue = new RequestQueue(4, { adaptive: { startAt: 1, windowMs: 10, growth: 1.1 }, now: () => now });
+    const gates = [deferred(), deferred(), deferred()];
+    const started: number[] = [];
+    const runs = gates.map((gate, index) =>
+      queue.run(async () => {
+        started.push(index);
+        await gate.promise;
+      }, new AbortController().signal),
+    );
+    await Promise.resolve();
+    expect([started, queue.allowed]).toEqual([[0], 1]);
+    queue.sent(100);
+    now = 10;
+    queue.sent(100);
+    await Promise.resolve();
+    // One request sent 10 bytes a millisecond: two may go now, and the waiting second starts.
+    expect([started, queue.allowed, queue.active]).toEqual([[0, 1], 2, 2]);
+    for (const gate of gates) gate.resolve();
+    await Promise.all(runs);
+    expect(started).toEqual([0, 1, 2]);
+  });
+
+  it('sends its whole limit from the start when not adaptive', async () => {
+    const queue = new RequestQueue(3, { adaptive: false });
+    expect(queue.allowed).toBe(3);
+    expect(new RequestQueue(3).allowed).toBe(2);
+  });
+
   it('refuses a limit below 1', () => {
     expect(() => new RequestQueue(0)).toThrow("a queue's limit must be an integer ≥ 1, not 0");
   });
