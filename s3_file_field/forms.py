@@ -97,6 +97,13 @@ class S3FormFileField(forms.FileField):
             attrs["data-max-size"] = str(self.max_size)
         return attrs
 
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Django renders a file field with its initial file only (a file cannot be sent back);
+        # a signed value can, so a form with errors elsewhere keeps the finished upload.
+        if isinstance(data, SubmittedFieldValue):
+            return data
+        return super().bound_data(data, initial)
+
     def to_python(self, data: Any) -> Any:
         if isinstance(data, SubmittedFieldValue):
             config = get_settings()

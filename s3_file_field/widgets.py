@@ -12,7 +12,11 @@ from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from .attach import uploader_refusal
+from .conf import get_settings
 from .context import current_request, was_stopped
+from .exceptions import InvalidSignedValue
+from .values import FieldValue, read_field_value
 
 # Built from javascript-client/ into the package's static files.
 WIDGET_SCRIPT = "s3_file_field/widget.js"
@@ -63,7 +67,29 @@ def widget_messages() -> dict[str, str]:
             "The upload is still running: the form will be sent as soon as it finishes."
         ),
         "progressLabel": gettext("Upload progress"),
+        "kept": gettext("%(name)s (%(size)s) is uploaded and will be saved with the form."),
+        "remove": gettext("Remove"),
+        "notUploaded": gettext(
+            "%(name)s is not uploaded: retry, choose another file, or remove it to send the "
+            "form without it."
+        ),
     }
+
+
+def kept_upload(value: Any, field_id: str | None) -> FieldValue | None:
+    """The upload a re-rendered form shows again (its errors are elsewhere): a submitted value
+    signed for this field, not expired, and the requester's own; None for anything else, whose
+    error the form field reports."""
+    if not isinstance(value, SubmittedFieldValue) or not field_id:
+        return None
+    config = get_settings()
+    try:
+        upload = read_field_value(str(value), field_id, max_age=config.field_value_max_age)
+    except InvalidSignedValue:
+        return None
+    if uploader_refusal(upload.uploader, current_request(), config.values_bound_to_uploader):
+        return None
+    return upload
 
 
 class S3FileInput(ClearableFileInput):
@@ -82,6 +108,12 @@ class S3FileInput(ClearableFileInput):
             widget_attrs = context["widget"]["attrs"]
             widget_attrs["data-s3fileinput"] = base_url
             widget_attrs["data-s3ff-messages"] = json.dumps(widget_messages())
+            kept = kept_upload(value, widget_attrs.get("data-field-id"))
+            if kept is not None:
+                # The signed value, never a bare key: sent again, it is checked again.
+                widget_attrs["data-s3ff-kept-value"] = str(value)
+                widget_attrs["data-s3ff-kept-name"] = posixpath.basename(kept.name)
+                widget_attrs["data-s3ff-kept-size"] = str(kept.size)
         return context
 
     def value_from_datadict(

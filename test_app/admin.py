@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from test_app.models import Attachment, LimitedResource, MinioResource, MultiResource, Resource
+from test_app.models import (
+    Attachment,
+    LimitedResource,
+    MinioResource,
+    MultiResource,
+    Report,
+    Resource,
+)
 
 
 class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -13,4 +20,4 @@ class ResourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = [AttachmentInline]
 
 
-admin.site.register([MultiResource, LimitedResource, MinioResource])
+admin.site.register([MultiResource, LimitedResource, MinioResource, Report])

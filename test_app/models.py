@@ -42,6 +42,16 @@ class MinioResource(models.Model):
         return self.blob.name or f"MinioResource {self.pk}"
 
 
+class Report(models.Model):
+    """A file beside a field the browser cannot check: a title must be unique."""
+
+    title = models.CharField(max_length=100, unique=True)
+    file = S3FileField()
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Attachment(models.Model):
     """Inline rows of a Resource in the admin."""
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.views.generic import CreateView, TemplateView, UpdateView
 
 from s3_file_field.widgets import upload_api_base_url
-from test_app.forms import LimitedResourceForm, MultiResourceForm, ResourceForm
-from test_app.models import LimitedResource, MultiResource, Resource
+from test_app.forms import LimitedResourceForm, MultiResourceForm, ReportForm, ResourceForm
+from test_app.models import LimitedResource, MultiResource, Report, Resource
 
 
 class HomeView(TemplateView):
@@ -44,6 +44,12 @@ class ResourceUpdateView(DemoFormPage, UpdateView):  # type: ignore[type-arg]
     form_class = ResourceForm
     extra_context = {"title": "Edit resource"}
     edit_url_name = "resource-edit"
+
+
+class ReportCreateView(DemoFormPage, CreateView):  # type: ignore[type-arg]
+    model = Report
+    form_class = ReportForm
+    extra_context = {"title": "New report"}
 
 
 class LimitedResourceCreateView(DemoFormPage, CreateView):  # type: ignore[type-arg]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+from html import unescape
+from unittest.mock import patch
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,11 +15,12 @@ from django.forms.widgets import FILE_INPUT_CONTRADICTION
 from django.test import RequestFactory, override_settings
 from django.utils.datastructures import MultiValueDict
 
+from s3_file_field.context import answering
 from s3_file_field.files import S3PlaceholderFile
 from s3_file_field.forms import S3FormFileField
 from s3_file_field.values import sign_field_value
 from s3_file_field.widgets import AdminS3FileInput, S3FileInput
-from test_app.forms import LimitedResourceForm, ResourceForm
+from test_app.forms import LimitedResourceForm, ReportForm, ResourceForm
 from test_app.models import MultiResource, Resource
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +65,69 @@ def test_form_refuses_bad_values_on_the_field(value, message):
     form = ResourceForm(data={"blob": value})
     assert not form.is_valid()
     assert message in form.errors["blob"][0]
+
+
+def kept_attrs(html: str) -> dict[str, str]:
+    """The data-s3ff-kept-* attributes of a rendered file input."""
+    return {
+        name: unescape(value) for name, value in re.findall(r'data-s3ff-kept-(\w+)="([^"]*)"', html)
+    }
+
+
+def report_form(value: str, title: str = "") -> ReportForm:
+    form = ReportForm(data={"title": title, "file": value})
+    assert not form.is_valid()
+    return form
+
+
+def test_a_form_sent_back_with_errors_renders_a_valid_upload_again():
+    value = sign_field_value("test_app.Report.file", "reports/abc/q3 final.pdf", 123_456)
+    form = report_form(value)
+    assert list(form.errors) == ["title"]
+    assert kept_attrs(str(form["file"])) == {
+        "value": value,
+        "name": "q3 final.pdf",
+        "size": "123456",
+    }
+    # Sent again as rendered, it is accepted: no second upload.
+    again = ReportForm(data={"title": "Q3", "file": kept_attrs(str(form["file"]))["value"]})
+    assert again.is_valid(), again.errors
+
+
+def test_a_value_that_expired_meanwhile_is_not_rendered_and_says_so():
+    with patch("django.core.signing.time.time", return_value=time.time() - 400 * 24 * 3600):
+        value = sign_field_value("test_app.Report.file", "reports/abc/old.pdf", 10)
+    form = report_form(value, title="Q3")
+    assert kept_attrs(str(form["file"])) == {}
+    assert "has expired; upload the file again" in form.errors["file"][0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        sign_field_value("test_app.Resource.blob", "x/other-field.pdf", 10),
+        sign_field_value("test_app.Report.file", "x/tampered.pdf", 10)[:-2] + "xx",
+        "reports/abc/raw-key.pdf",
+    ],
+    ids=["another field", "tampered", "a raw key"],
+)
+def test_values_the_field_would_refuse_are_not_rendered(value):
+    form = report_form(value)
+    assert kept_attrs(str(form["file"])) == {}
+    assert "file" in form.errors
+
+
+def test_an_upload_of_another_user_is_not_rendered_to_this_one():
+    mine = User.objects.create_user("mine")
+    value = sign_field_value("test_app.Report.file", "reports/abc/theirs.pdf", 10, uploader="999")
+    request = RequestFactory().post("/reports/new/")
+    request.user = mine
+    with answering(request):
+        form = report_form(value)
+        assert kept_attrs(str(form["file"])) == {}
+        assert "another user" in form.errors["file"][0]
+        own = sign_field_value("test_app.Report.file", "reports/abc/mine.pdf", 10, str(mine.pk))
+        assert kept_attrs(str(report_form(own)["file"]))["name"] == "mine.pdf"
 
 
 def test_empty_value_keeps_the_current_file():
@@ -190,8 +257,6 @@ def test_widget_texts_come_from_the_server():
     html = str(ResourceForm()["blob"])
     match = re.search(r'data-s3ff-messages="([^"]*)"', html)
     assert match is not None
-    from html import unescape
-
     assert json.loads(unescape(match.group(1))) == widget_messages()
     with translation.override("en"):
         english = widget_messages()

@@ -80,23 +80,63 @@ export class S3FileInputWidget {
   private readonly announcer = element('span', 's3ff-announce');
   private readonly cancelButton = element('button', 's3ff-cancel');
   private readonly retryButton = element('button', 's3ff-retry');
+  private readonly removeButton = element('button', 's3ff-remove');
   private readonly valueInput = element('input', 's3ff-value');
   private state: WidgetState = 'idle';
   private file: File | undefined;
   private controller: AbortController | undefined;
   private announcedQuarter = -1;
+  /** The file input's own `required`, which a kept upload stands in for (no file is chosen in it). */
+  private readonly required: boolean;
 
   constructor(input: HTMLInputElement, forms: PendingForms = pendingForms) {
     this.input = input;
     this.forms = forms;
     this.messages = readMessages(input);
     this.fieldName = input.name;
+    this.required = input.required;
     this.build();
     this.setState('idle');
+    this.keepRendered();
   }
 
   get busy(): boolean {
     return this.state === 'uploading';
+  }
+
+  get failed(): boolean {
+    return this.state === 'error';
+  }
+
+  /**
+   * A form sent back with errors elsewhere renders the upload it was sent with (signed, in
+   * `data-s3ff-kept-value`): it is carried again as it was, with no second upload.
+   */
+  private keepRendered(): void {
+    const { s3ffKeptValue: value, s3ffKeptName: name = '', s3ffKeptSize: size = '0' } = this.input.dataset;
+    if (value === undefined || value === '') {
+      return;
+    }
+    this.valueInput.value = value;
+    this.input.required = false;
+    this.fileName.textContent = name;
+    this.fileSize.textContent = formatBytes(Number(size));
+    this.preview.hidden = true;
+    this.setState('done');
+    this.say(interpolate(this.messages.kept, { name, size: formatBytes(Number(size)) }));
+  }
+
+  /** Drops the chosen file, its upload or its failure: the form goes without it (or with what it had). */
+  private remove(): void {
+    this.controller?.abort();
+    this.controller = undefined;
+    this.file = undefined;
+    this.input.value = '';
+    this.valueInput.value = '';
+    this.input.required = this.required;
+    this.setState('idle');
+    this.say('');
+    this.forms.settled(this, false);
   }
 
   private build(): void {
@@ -124,6 +164,7 @@ export class S3FileInputWidget {
     for (const [button, label] of [
       [this.cancelButton, messages.cancel],
       [this.retryButton, messages.retry],
+      [this.removeButton, messages.remove],
     ] as const) {
       button.type = 'button';
       button.textContent = label;
@@ -137,6 +178,7 @@ export class S3FileInputWidget {
       this.announcer,
       this.cancelButton,
       this.retryButton,
+      this.removeButton,
       this.valueInput,
     );
 
@@ -147,6 +189,7 @@ export class S3FileInputWidget {
       }
     });
     this.cancelButton.addEventListener('click', () => this.controller?.abort());
+    this.removeButton.addEventListener('click', () => this.remove());
     this.retryButton.addEventListener('click', () => {
       if (this.file !== undefined) {
         this.start(this.file);
@@ -184,6 +227,7 @@ export class S3FileInputWidget {
     this.controller?.abort();
     this.file = file;
     this.valueInput.value = '';
+    this.input.required = this.required;
     this.showFile(file);
     const rejection = this.check(file);
     if (rejection !== undefined) {
@@ -330,6 +374,12 @@ export class S3FileInputWidget {
     this.say(this.messages.waitForUpload);
   }
 
+  /** Shown when the form is sent while this field's file is not uploaded: the send is stopped. */
+  showNotUploaded(): void {
+    this.say(interpolate(this.messages.notUploaded, { name: this.file?.name ?? '' }));
+    (this.retryButton.hidden ? this.removeButton : this.retryButton).focus();
+  }
+
   private say(text: string): void {
     this.status.textContent = text;
   }
@@ -342,6 +392,7 @@ export class S3FileInputWidget {
     this.progressText.hidden = !uploading;
     this.cancelButton.hidden = !uploading;
     this.retryButton.hidden = state !== 'error';
+    this.removeButton.hidden = state !== 'done' && state !== 'error';
     this.fileLine.hidden = state === 'idle';
     if (uploading) {
       this.progressBar.value = 0;

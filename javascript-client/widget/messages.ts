@@ -18,6 +18,9 @@ export interface WidgetMessages {
   readonly notAccepted: string;
   readonly waitForUpload: string;
   readonly progressLabel: string;
+  readonly kept: string;
+  readonly remove: string;
+  readonly notUploaded: string;
 }
 
 const keys: readonly (keyof WidgetMessages)[] = [
@@ -36,6 +39,9 @@ const keys: readonly (keyof WidgetMessages)[] = [
   'notAccepted',
   'waitForUpload',
   'progressLabel',
+  'kept',
+  'remove',
+  'notUploaded',
 ];
 
 /** Reads the messages of one input; a missing one shows its key, which a test would catch. */

@@ -1,11 +1,15 @@
 /**
  * Holds back a form's submission while one of its uploads runs, with a visible message,
- * and submits it (with the same submit button) once every upload in it has finished.
+ * and submits it (with the same submit button) once every upload in it has finished;
+ * and stops it while a chosen file failed to upload, which would otherwise be dropped unsaid.
  */
 export interface WatchedWidget {
   readonly input: HTMLInputElement;
   readonly busy: boolean;
+  /** A file was chosen and is not uploaded (its upload failed, or it was refused before). */
+  readonly failed: boolean;
   showWaiting(): void;
+  showNotUploaded(): void;
 }
 
 interface FormState {
@@ -34,7 +38,19 @@ export class PendingForms {
   }
 
   private onSubmit(event: SubmitEvent, state: FormState): void {
-    const busy = [...state.widgets].filter((widget) => widget.input.isConnected && widget.busy);
+    const present = [...state.widgets].filter((widget) => widget.input.isConnected);
+    const failed = present.filter((widget) => widget.failed);
+    if (failed.length > 0) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      state.waiting = false;
+      state.submitter = null;
+      for (const widget of failed) {
+        widget.showNotUploaded();
+      }
+      return;
+    }
+    const busy = present.filter((widget) => widget.busy);
     if (busy.length === 0) {
       return;
     }

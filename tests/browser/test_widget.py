@@ -149,15 +149,20 @@ def test_edit_replace_and_clear(page, page_log, site, s3_client, tmp_path):
     assert page_log.csp_violations() == []
 
 
-def test_admin_add_page_with_an_inline_row_added_on_the_fly(page, site, s3_client, tmp_path):
+def open_admin_add_page(page, site: str) -> None:
+    """Signs in a new superuser and opens the admin's page to add a Resource."""
     User.objects.create_superuser("admin", "admin@example.com", "password")
-    main_file, main_data = make_file(tmp_path, "main.bin", 3000)
-    inline_file, inline_data = make_file(tmp_path, "inline.bin", 4000)
     page.goto(f"{site}/admin/login/?next=/admin/test_app/resource/add/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", "password")
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r"/admin/test_app/resource/add/$"))
+
+
+def test_admin_add_page_with_an_inline_row_added_on_the_fly(page, site, s3_client, tmp_path):
+    main_file, main_data = make_file(tmp_path, "main.bin", 3000)
+    inline_file, inline_data = make_file(tmp_path, "inline.bin", 4000)
+    open_admin_add_page(page, site)
     page.set_input_files("#id_blob", str(main_file))
     expect(widget(page, 0)).to_have_attribute("data-state", "done")
     page.get_by_text("Add another Attachment").click()
@@ -225,25 +230,13 @@ def test_limits_are_checked_before_any_request(page, page_log, site, tmp_path):
     assert not [r for r in page_log.requests if "/api/s3-upload/" in r]
 
 
-def test_store_failure_shows_an_error_and_retry_works(page, site, seaweedfs, s3_client, tmp_path):
-    path, data = make_file(tmp_path, "retry.bin", 2000)
-    failing = lambda route: route.fulfill(  # noqa: E731
+def store_down(route: Route) -> None:
+    """Answers a store request as a store that is down does."""
+    route.fulfill(
         status=500,
         content_type="application/xml",
         body="<Error><Code>InternalError</Code><Message>The store is down.</Message></Error>",
     )
-    page.route(store_puts(seaweedfs), failing)
-    page.goto(f"{site}/resources/new/")
-    page.set_input_files("#id_blob", str(path))
-    expect(widget(page)).to_have_attribute("data-state", "error", timeout=30_000)
-    expect(widget(page).locator(".s3ff-status")).to_contain_text("The upload of retry.bin failed")
-    screenshot(page, "error")
-    page.unroute(store_puts(seaweedfs), failing)
-    page.get_by_role("button", name="Retry").click()
-    expect(widget(page)).to_have_attribute("data-state", "done")
-    page.get_by_role("button", name="Save").click()
-    page.wait_for_url(re.compile(r"/resources/\d+/edit/$"))
-    assert stored(s3_client, key_of(Resource.objects.get().blob)) == data
 
 
 @SMALL_PARTS
