@@ -45,9 +45,11 @@ async function sendOurs() {
   const signal = new AbortController().signal;
   let next = 0;
   const sendParts = async () => {
+    // One hash buffer per sender, reused part after part, as the client's hashing does.
+    const hashBuffer = new Uint8Array(1024 * 1024);
     for (let offset = next; offset < blob.size; offset = next) {
       next += partSize;
-      if (args.checksums === 'crc32') await partCrc32(blob.slice(offset, offset + partSize));
+      if (args.checksums === 'crc32') await partCrc32(blob.slice(offset, offset + partSize), hashBuffer);
       const md5 = args.checksums === 'md5-etag' ? createHash('md5') : undefined;
       const response = await transport.put({
         url: args.url,
@@ -66,9 +68,9 @@ async function sendOurs() {
 
 /**
  * A part's CRC32 as the client hashes it (src/checksums.ts, blobChecksum): an openFile Blob through
- * its piece reader and one reused buffer; any other Blob through its stream.
+ * its piece reader into `buffer`, reused; any other Blob through its stream.
  */
-async function partCrc32(slice) {
+async function partCrc32(slice, buffer) {
   let value = 0;
   const openReader = slice[Symbol.for('s3-file-field.openPieceReader')];
   if (openReader === undefined) {
@@ -76,7 +78,6 @@ async function partCrc32(slice) {
     return value;
   }
   const reader = await openReader.call(slice);
-  const buffer = new Uint8Array(Math.min(1024 * 1024, slice.size));
   try {
     for (let position = 0; position < slice.size; ) {
       const bytesRead = await reader.read(

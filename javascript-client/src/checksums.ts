@@ -1,7 +1,7 @@
 /// <reference types="node" />
 // Node's declarations for node:crypto's and node:zlib's types; the modules are loaded at run time, in Node only.
 import { buf as crc32OfBytes } from 'crc-32';
-import { pieceBytes, readsInPieces, visitPieces } from './file-pieces.js';
+import { readsInPieces, visitPieces } from './file-pieces.js';
 import { Md5, toBase64 } from './md5.js';
 import type { PlannedPart } from './plan.js';
 
@@ -98,8 +98,7 @@ const inBrowser = typeof document !== 'undefined' && typeof MessageChannel === '
 export async function blobChecksum(blob: Blob, createHasher: CreateHasher): Promise<string> {
   const hasher = await createHasher();
   if (readsInPieces(blob)) {
-    // One buffer, reused piece after piece: a hash keeps no piece.
-    await visitPieces(blob, new Uint8Array(Math.min(pieceBytes, blob.size)), (piece) => hasher.update(piece));
+    await visitPieces(blob, (piece) => hasher.update(piece));
     return hasher.digest();
   }
   const reader = blob.stream().getReader();

@@ -30,12 +30,13 @@ export function readsInPieces(blob: Blob): blob is Blob & ReadsInPieces {
   return typeof (blob as Partial<ReadsInPieces>)[openPieceReader] === 'function';
 }
 
-/** Hands every piece of `blob` to `visit`, in order, in `buffer`, which the next piece overwrites. */
-export async function visitPieces(
-  blob: Blob & ReadsInPieces,
-  buffer: Uint8Array,
-  visit: (piece: Uint8Array) => void,
-): Promise<void> {
+/** Buffers of hashes done, for the next: hashing one part after another, Node reuses one. */
+const idleBuffers: Uint8Array[] = [];
+const maxIdleBuffers = 4;
+
+/** Hands every piece of `blob` to `visit`, in order, in one reused buffer that the next piece overwrites. */
+export async function visitPieces(blob: Blob & ReadsInPieces, visit: (piece: Uint8Array) => void): Promise<void> {
+  const buffer = idleBuffers.pop() ?? new Uint8Array(pieceBytes);
   const reader = await blob[openPieceReader]();
   try {
     for (let position = 0; position < blob.size; ) {
@@ -48,5 +49,6 @@ export async function visitPieces(
     }
   } finally {
     await reader.close();
+    if (idleBuffers.length < maxIdleBuffers) idleBuffers.push(buffer);
   }
 }
