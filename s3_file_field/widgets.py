@@ -73,6 +73,11 @@ def widget_messages() -> dict[str, str]:
             "%(name)s is not uploaded: retry, choose another file, or remove it to send the "
             "form without it."
         ),
+        "resumable": gettext(
+            "The upload of %(name)s stopped at %(percent)s%%: choose the same file again to send "
+            "the rest."
+        ),
+        "discard": gettext("Discard"),
     }
 
 
@@ -108,6 +113,8 @@ class S3FileInput(ClearableFileInput):
             widget_attrs = context["widget"]["attrs"]
             widget_attrs["data-s3fileinput"] = base_url
             widget_attrs["data-s3ff-messages"] = json.dumps(widget_messages())
+            # How long an unfinished upload can still be finished: older ones are not offered.
+            widget_attrs["data-s3ff-resume-max-age"] = str(get_settings().upload_signature_max_age)
             kept = kept_upload(value, widget_attrs.get("data-field-id"))
             if kept is not None:
                 # The signed value, never a bare key: sent again, it is checked again.

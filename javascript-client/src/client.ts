@@ -7,7 +7,7 @@ import { ServerTraits } from './integrity.js';
 import type { ProgressListener } from './progress.js';
 import type { FinalizedUpload } from './protocol.js';
 import { RequestQueue } from './queue.js';
-import { defaultResumeStore, type ResumeStore } from './resume.js';
+import { defaultResumeStore, type ResumeStore, type UnfinishedUpload } from './resume.js';
 import { type RetryInfo, sleep } from './retry.js';
 import { runtimeDefaults } from './runtime.js';
 import type { PartTransport } from './transport/types.js';
@@ -177,6 +177,15 @@ export class S3FileFieldClient {
       },
       { onProgress: uploadOptions.onProgress, signal: uploadOptions.signal },
     );
+  }
+
+  /**
+   * Gives up an unfinished upload that is not to be resumed (one its resume store lists):
+   * forgets it, and frees it on the server, which aborts it on the store.
+   */
+  async forget(unfinished: UnfinishedUpload): Promise<void> {
+    await this.engine.resumeStore?.delete(unfinished.key);
+    await this.engine.api.abort(unfinished.record.uploadSignature).catch(() => {});
   }
 }
 

@@ -26,6 +26,8 @@ export {
   MemoryResumeStore,
   type ResumeRecord,
   type ResumeStore,
+  type UnfinishedUpload,
+  type UploadFingerprint,
 } from './resume.js';
 export type { RetryInfo } from './retry.js';
 export { createFetchTransport, type FetchTransportOptions } from './transport/fetch.js';

@@ -30,6 +30,13 @@ export interface ResumeRecord {
   readonly maxPartUrls?: number;
   /** When the upload was prepared (ms since the epoch). */
   readonly createdAt: number;
+  /** How many parts the store held when last told: what a page offering to resume shows. */
+  readonly storedParts?: number;
+  /**
+   * The CRC32 part 1 was signed for: a file chosen again must have it, or it is another file
+   * under the same name, size and time, and its upload starts over.
+   */
+  readonly firstPartChecksum?: string;
 }
 
 /** Where unfinished uploads are remembered. Methods may be sync or async. */
@@ -42,6 +49,35 @@ export interface ResumeStore {
 export function resumeKey(fingerprint: UploadFingerprint): string {
   const { apiBaseUrl, fieldId, fileName, fileSize, lastModified, contentType } = fingerprint;
   return JSON.stringify([apiBaseUrl, fieldId, fileName, fileSize, lastModified ?? null, contentType ?? null]);
+}
+
+/** The fingerprint a key was made of; undefined for anything else. */
+export function fingerprintOf(key: string): UploadFingerprint | undefined {
+  try {
+    const parts: unknown = JSON.parse(key);
+    if (!Array.isArray(parts) || parts.length !== 6) return undefined;
+    const [apiBaseUrl, fieldId, fileName, fileSize, lastModified, contentType] = parts as unknown[];
+    if (typeof apiBaseUrl !== 'string' || typeof fieldId !== 'string' || typeof fileName !== 'string') return undefined;
+    if (typeof fileSize !== 'number' || !(lastModified === null || typeof lastModified === 'number')) return undefined;
+    if (!(contentType === null || typeof contentType === 'string')) return undefined;
+    return {
+      apiBaseUrl,
+      fieldId,
+      fileName,
+      fileSize,
+      lastModified: lastModified ?? undefined,
+      contentType: contentType ?? undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upload remembered unfinished, as a page lists it to offer resuming. */
+export interface UnfinishedUpload {
+  readonly key: string;
+  readonly fingerprint: UploadFingerprint;
+  readonly record: ResumeRecord;
 }
 
 /** Remembers uploads for the life of the client: enough to retry after a dropped connection. */
@@ -99,6 +135,28 @@ export class LocalStorageResumeStore implements ResumeStore {
     this.storage.removeItem(this.keyPrefix + key);
   }
 
+  /** The unfinished uploads of one field, newest first, prepared no longer than `maxAgeMs` ago. */
+  unfinished(apiBaseUrl: string, fieldId: string, maxAgeMs = this.maxAgeMs): UnfinishedUpload[] {
+    const found: UnfinishedUpload[] = [];
+    for (const storageKey of this.ownKeys()) {
+      const key = storageKey.slice(this.keyPrefix.length);
+      const fingerprint = fingerprintOf(key);
+      const record = this.read(storageKey);
+      if (fingerprint?.apiBaseUrl !== apiBaseUrl || fingerprint.fieldId !== fieldId || record === undefined) continue;
+      if (this.now() - record.createdAt <= maxAgeMs) found.push({ key, fingerprint, record });
+    }
+    return found.sort((a, b) => b.record.createdAt - a.record.createdAt);
+  }
+
+  private ownKeys(): string[] {
+    const keys: string[] = [];
+    for (let index = 0; index < this.storage.length; index++) {
+      const storageKey = this.storage.key(index);
+      if (storageKey?.startsWith(this.keyPrefix)) keys.push(storageKey);
+    }
+    return keys;
+  }
+
   /** Reads a record; anything corrupt, foreign or too old counts as absent. */
   private read(storageKey: string): ResumeRecord | undefined {
     const text = this.storage.getItem(storageKey);
@@ -113,12 +171,7 @@ export class LocalStorageResumeStore implements ResumeStore {
 
   /** Records of uploads never finished nor chosen again would otherwise pile up forever. */
   private dropStale(): void {
-    const ours: string[] = [];
-    for (let index = 0; index < this.storage.length; index++) {
-      const storageKey = this.storage.key(index);
-      if (storageKey?.startsWith(this.keyPrefix)) ours.push(storageKey);
-    }
-    for (const storageKey of ours) {
+    for (const storageKey of this.ownKeys()) {
       if (!this.read(storageKey)) this.storage.removeItem(storageKey);
     }
   }
@@ -140,7 +193,10 @@ function isResumeRecord(value: unknown): value is ResumeRecord {
     (record.checksumAlgorithm === undefined ||
       record.checksumAlgorithm === 'crc32' ||
       record.checksumAlgorithm === 'md5') &&
-    (record.maxPartUrls === undefined || (Number.isInteger(record.maxPartUrls) && (record.maxPartUrls as number) > 0))
+    (record.maxPartUrls === undefined ||
+      (Number.isInteger(record.maxPartUrls) && (record.maxPartUrls as number) > 0)) &&
+    (record.storedParts === undefined || Number.isInteger(record.storedParts)) &&
+    (record.firstPartChecksum === undefined || typeof record.firstPartChecksum === 'string')
   );
 }
 

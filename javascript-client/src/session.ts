@@ -4,7 +4,7 @@ import { ApiCallError } from './errors.js';
 import type { IntegrityMode, ServerTraits } from './integrity.js';
 import { type PlannedPart, planParts } from './plan.js';
 import { defaultMaxPartUrls, type PreparedUpload, type SignedPart } from './protocol.js';
-import type { ResumeSlot } from './resume.js';
+import type { ResumeRecord, ResumeSlot } from './resume.js';
 
 /**
  * S3's smallest part: a file no larger than this always goes up in one PUT,
@@ -35,6 +35,8 @@ export interface UploadSession {
   readonly signed: readonly SignedPart[];
   /** ETags of the parts the store holds. */
   readonly etags: Map<number, string>;
+  /** What the resume store holds of it. */
+  readonly record: ResumeRecord;
 }
 
 export interface SessionContext {
@@ -63,30 +65,35 @@ async function newSession(context: SessionContext): Promise<UploadSession> {
   // A single PUT writes only where no object is, so one stored altered could not be
   // sent again: its URL is signed for its MD5, and the store checks the bytes.
   const signOnePut = prepared.uploadId === null && context.checksums && picked === undefined;
-  const session: UploadSession = {
-    signature: prepared.uploadSignature,
-    multipart: prepared.uploadId !== null,
-    partHeaders: prepared.partHeaders,
-    maxPartUrls: prepared.maxPartUrls,
-    integrity: signOnePut ? 'signed' : integrityMode(picked !== undefined, context.checksums),
-    checksumAlgorithm: picked ?? 'md5',
-    parts,
-    signed: signedForWholeFile || signOnePut ? [] : prepared.parts,
-    etags: new Map(),
-  };
-  await context.resume.set({
+  const multipart = prepared.uploadId !== null;
+  const integrity = signOnePut ? 'signed' : integrityMode(picked !== undefined, context.checksums);
+  const checksumAlgorithm = picked ?? 'md5';
+  const record: ResumeRecord = {
     uploadSignature: prepared.uploadSignature,
     objectKey: prepared.objectKey,
-    multipart: session.multipart,
+    multipart,
     partSize: prepared.partSize,
     partCount: prepared.partCount,
     partHeaders: prepared.partHeaders,
-    checksums: session.integrity === 'signed',
-    checksumAlgorithm: session.checksumAlgorithm,
+    checksums: integrity === 'signed',
+    checksumAlgorithm,
     maxPartUrls: prepared.maxPartUrls,
     createdAt: Date.now(),
-  });
-  return session;
+    storedParts: 0,
+  };
+  await context.resume.set(record);
+  return {
+    signature: prepared.uploadSignature,
+    multipart,
+    partHeaders: prepared.partHeaders,
+    maxPartUrls: prepared.maxPartUrls,
+    integrity,
+    checksumAlgorithm,
+    parts,
+    signed: signedForWholeFile || signOnePut ? [] : prepared.parts,
+    etags: new Map(),
+    record,
+  };
 }
 
 /**
@@ -136,10 +143,19 @@ function integrityMode(signedChecksums: boolean, checksums: boolean): IntegrityM
   return signedChecksums ? 'signed' : checksums ? 'etag' : 'none';
 }
 
-/** The remembered upload of this file, with the parts the store already holds. */
+/**
+ * The remembered upload of this file, with the parts the store already holds; none when
+ * the file's first part is not the one that upload began with (another file, same name,
+ * size and time), whose upload is then freed on the server.
+ */
 async function resumeSession(context: SessionContext): Promise<UploadSession | undefined> {
   const record = await context.resume.get();
   if (!record) return undefined;
+  if (!(await sameFirstPart(context, record))) {
+    await context.resume.delete();
+    context.api.abort(record.uploadSignature).catch(() => {});
+    return undefined;
+  }
   let parts: PlannedPart[];
   let etags: Map<number, string>;
   try {
@@ -167,5 +183,14 @@ async function resumeSession(context: SessionContext): Promise<UploadSession | u
     parts,
     signed: [],
     etags,
+    record,
   };
+}
+
+/** Whether the file's first part has the CRC32 the remembered upload's began with (if known). */
+async function sameFirstPart(context: SessionContext, record: ResumeRecord): Promise<boolean> {
+  if (record.firstPartChecksum === undefined) return true;
+  const { blob } = context.input;
+  const firstPart = blob.slice(0, Math.min(record.partSize, blob.size));
+  return (await blobChecksum(firstPart, context.hashers.crc32)) === record.firstPartChecksum;
 }

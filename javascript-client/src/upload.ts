@@ -176,9 +176,27 @@ class UploadRun {
         session.etags.set(part.partNumber, await sender.send(part));
         urls.forget(part.partNumber);
         this.progress.partStored(part.partNumber, part.size);
+        await this.rememberStored(session);
       },
       (error) => this.controller.abort(error),
     );
+  }
+
+  /**
+   * Tells the resume store how far the upload got (what a page offering to resume shows),
+   * and the CRC32 part 1 was signed for, which a file chosen again must have.
+   */
+  private async rememberStored(session: UploadSession): Promise<void> {
+    if (!this.resume.enabled) return;
+    const firstPartChecksum =
+      session.integrity === 'signed' && session.checksumAlgorithm === 'crc32'
+        ? (this.partChecksums?.known(1) ?? session.record.firstPartChecksum)
+        : undefined;
+    await this.resume.set({
+      ...session.record,
+      storedParts: session.etags.size,
+      ...(firstPartChecksum === undefined ? {} : { firstPartChecksum }),
+    });
   }
 
   private async finalize(session: UploadSession): Promise<FinalizedUpload> {

@@ -1,9 +1,11 @@
 import {
   clientDefaults,
+  LocalStorageResumeStore,
   RequestQueue,
   S3FileFieldClient,
   type S3FileFieldClientOptions,
   S3FileFieldError,
+  type UnfinishedUpload,
   UploadAbortedError,
   type UploadProgress,
 } from '../src/index.js';
@@ -34,12 +36,26 @@ const widgetDefaults = {
 /** One bound on part PUTs for every file field of the page, however many files are picked at once. */
 const pageQueue = new RequestQueue(clientDefaults.concurrency);
 
+/**
+ * Where the page remembers unfinished uploads, to resume them after a reload; none where
+ * the page may not use localStorage (some sandboxed frames throw on touching it).
+ */
+const resumeStore = ((): LocalStorageResumeStore | undefined => {
+  try {
+    const store = new LocalStorageResumeStore();
+    store.unfinished('', '');
+    return store;
+  } catch {
+    return undefined;
+  }
+})();
+
 const clients = new Map<string, S3FileFieldClient>();
 
 function clientFor(baseUrl: string): S3FileFieldClient {
   let client = clients.get(baseUrl);
   if (client === undefined) {
-    client = new S3FileFieldClient({ baseUrl, queue: pageQueue, ...widgetDefaults });
+    client = new S3FileFieldClient({ baseUrl, queue: pageQueue, resume: resumeStore ?? false, ...widgetDefaults });
     clients.set(baseUrl, client);
   }
   return client;
@@ -81,11 +97,14 @@ export class S3FileInputWidget {
   private readonly cancelButton = element('button', 's3ff-cancel');
   private readonly retryButton = element('button', 's3ff-retry');
   private readonly removeButton = element('button', 's3ff-remove');
+  private readonly discardButton = element('button', 's3ff-discard');
   private readonly valueInput = element('input', 's3ff-value');
   private state: WidgetState = 'idle';
   private file: File | undefined;
   private controller: AbortController | undefined;
   private announcedQuarter = -1;
+  /** An upload of this field a reload cut short, offered to resume until a file is chosen. */
+  private resumable: UnfinishedUpload | undefined;
   /** The file input's own `required`, which a kept upload stands in for (no file is chosen in it). */
   private readonly required: boolean;
 
@@ -98,6 +117,7 @@ export class S3FileInputWidget {
     this.build();
     this.setState('idle');
     this.keepRendered();
+    if (this.state === 'idle') this.offerResume();
   }
 
   get busy(): boolean {
@@ -124,6 +144,45 @@ export class S3FileInputWidget {
     this.preview.hidden = true;
     this.setState('done');
     this.say(interpolate(this.messages.kept, { name, size: formatBytes(Number(size)) }));
+  }
+
+  /**
+   * After a reload (or a crash) in the middle of an upload: says how far it got and asks
+   * for the same file again, of which only the missing parts are sent (the client checks it
+   * is the same: name, size, time, and its first part's checksum).
+   */
+  private offerResume(): void {
+    const { s3fileinput: baseUrl = '', fieldId = '', s3ffResumeMaxAge } = this.input.dataset;
+    const maxAgeMs = Number(s3ffResumeMaxAge) * 1000;
+    // The server's signatures last this long: an older upload cannot be finished.
+    if (resumeStore === undefined || !(maxAgeMs > 0)) return;
+    const [newest] = resumeStore.unfinished(baseUrl, fieldId, maxAgeMs);
+    if (newest === undefined) return;
+    this.resumable = newest;
+    const { fileName, fileSize } = newest.fingerprint;
+    const stored = Math.min(fileSize, (newest.record.storedParts ?? 0) * newest.record.partSize);
+    this.fileName.textContent = fileName;
+    this.fileSize.textContent = formatBytes(fileSize);
+    this.fileLine.hidden = false;
+    this.preview.hidden = true;
+    this.discardButton.hidden = false;
+    this.root.dataset.resumable = 'true';
+    this.say(interpolate(this.messages.resumable, { name: fileName, percent: formatPercent(stored, fileSize) }));
+  }
+
+  /** Gives up the upload offered to resume: forgotten here, aborted on the store. */
+  private discard(): void {
+    const unfinished = this.resumable;
+    this.endOffer();
+    this.fileLine.hidden = true;
+    this.say('');
+    if (unfinished !== undefined) void clientFor(this.input.dataset.s3fileinput ?? '').forget(unfinished);
+  }
+
+  private endOffer(): void {
+    this.resumable = undefined;
+    this.discardButton.hidden = true;
+    delete this.root.dataset.resumable;
   }
 
   /** Drops the chosen file, its upload or its failure: the form goes without it (or with what it had). */
@@ -165,6 +224,7 @@ export class S3FileInputWidget {
       [this.cancelButton, messages.cancel],
       [this.retryButton, messages.retry],
       [this.removeButton, messages.remove],
+      [this.discardButton, messages.discard],
     ] as const) {
       button.type = 'button';
       button.textContent = label;
@@ -179,6 +239,7 @@ export class S3FileInputWidget {
       this.cancelButton,
       this.retryButton,
       this.removeButton,
+      this.discardButton,
       this.valueInput,
     );
 
@@ -190,6 +251,8 @@ export class S3FileInputWidget {
     });
     this.cancelButton.addEventListener('click', () => this.controller?.abort());
     this.removeButton.addEventListener('click', () => this.remove());
+    this.discardButton.addEventListener('click', () => this.discard());
+    this.discardButton.hidden = true;
     this.retryButton.addEventListener('click', () => {
       if (this.file !== undefined) {
         this.start(this.file);
@@ -224,6 +287,7 @@ export class S3FileInputWidget {
   }
 
   private start(file: File): void {
+    this.endOffer();
     this.controller?.abort();
     this.file = file;
     this.valueInput.value = '';

@@ -21,6 +21,8 @@ export interface WidgetMessages {
   readonly kept: string;
   readonly remove: string;
   readonly notUploaded: string;
+  readonly resumable: string;
+  readonly discard: string;
 }
 
 const keys: readonly (keyof WidgetMessages)[] = [
@@ -42,6 +44,8 @@ const keys: readonly (keyof WidgetMessages)[] = [
   'kept',
   'remove',
   'notUploaded',
+  'resumable',
+  'discard',
 ];
 
 /** Reads the messages of one input; a missing one shows its key, which a test would catch. */

@@ -82,6 +82,35 @@ describe('LocalStorageResumeStore', () => {
   });
 });
 
+describe('LocalStorageResumeStore.unfinished', () => {
+  const fingerprint = {
+    apiBaseUrl: '/api/',
+    fieldId: 'a.B.c',
+    fileName: 'x.bin',
+    fileSize: 3,
+    lastModified: 1,
+    contentType: undefined,
+  };
+
+  it("lists one field's uploads, newest first, younger than the age asked for", () => {
+    const storage = new MapStorage();
+    const store = new LocalStorageResumeStore({ storage, now: () => 10 * day });
+    store.set(resumeKey(fingerprint), { ...record(9 * day), storedParts: 2 });
+    store.set(resumeKey({ ...fingerprint, fileName: 'newer.bin' }), record(10 * day - 1));
+    store.set(resumeKey({ ...fingerprint, fileName: 'old.bin' }), record(7 * day));
+    store.set(resumeKey({ ...fingerprint, fieldId: 'a.B.other' }), record(10 * day));
+    store.set(resumeKey({ ...fingerprint, apiBaseUrl: '/elsewhere/' }), record(10 * day));
+    storage.setItem('s3-file-field:resume:not a fingerprint', JSON.stringify(record(10 * day)));
+
+    const found = store.unfinished('/api/', 'a.B.c', 2 * day);
+
+    expect(found.map((upload) => upload.fingerprint.fileName)).toEqual(['newer.bin', 'x.bin']);
+    expect(found[1]?.fingerprint).toEqual(fingerprint);
+    expect(found[1]?.record.storedParts).toBe(2);
+    expect(store.unfinished('/api/', 'a.B.c').map((upload) => upload.fingerprint.fileName)).toHaveLength(3);
+  });
+});
+
 describe('MemoryResumeStore', () => {
   it('gets, sets and deletes', () => {
     const store = new MemoryResumeStore();

@@ -8,11 +8,12 @@ import {
   PartNetworkError,
   PartUploadError,
   RequestQueue,
+  type ResumeRecord,
   type RetryInfo,
   UploadAbortedError,
 } from '../../src/index.js';
 import { clientFor, recordProgress } from '../support/client.js';
-import { FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
+import { digestOf, FakeStack, fileBytes, knownFieldId, makeFile } from '../support/fake-stack.js';
 
 const slowDown = '<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 
@@ -461,6 +462,47 @@ describe('resume', () => {
 
     expect(stack.putsOf(1)).toHaveLength(1);
     expect(events.find((event) => event.state === 'uploading')).toMatchObject({ uploaded: 10, partsDone: 1 });
+  });
+
+  it('remembers how many parts are stored, and the CRC32 part 1 was signed for', async () => {
+    const stack = new FakeStack({ partSize: 10, checksumAlgorithms: ['crc32'] });
+    const remembered: ResumeRecord[] = [];
+    const store = new (class extends MemoryResumeStore {
+      override set(key: string, record: ResumeRecord): void {
+        remembered.push(record);
+        super.set(key, record);
+      }
+    })();
+    stack.failPart(3, 'network', 'network');
+    const file = makeFile(45);
+    await expect(
+      clientFor(stack, { resume: store, retries: 1, concurrency: 1, checksums: true }).uploadFile(file, knownFieldId),
+    ).rejects.toThrow();
+
+    expect(remembered.map((record) => record.storedParts)).toEqual([0, 1, 2]);
+    expect(remembered.at(-1)?.firstPartChecksum).toBe(digestOf('crc32', (await fileBytes(file)).subarray(0, 10)));
+  });
+
+  it('starts over, freeing the old upload, when the file chosen again begins with other bytes', async () => {
+    const stack = new FakeStack({ partSize: 10, checksumAlgorithms: ['crc32'] });
+    const store = new MemoryResumeStore();
+    const options = { resume: store, retries: 0, concurrency: 1, checksums: true };
+    stack.failPart(3, 'network');
+    await expect(clientFor(stack, options).uploadFile(makeFile(45), knownFieldId)).rejects.toThrow();
+
+    // The same name, size and time, other bytes: not the file whose upload is remembered.
+    const other = new File([new Uint8Array(45).fill(9)], 'data.bin', {
+      type: 'application/x-test',
+      lastModified: 1_700_000_000_000,
+    });
+    await clientFor(stack, options).uploadFile(other, knownFieldId);
+
+    expect(
+      stack.callsTo('upload-abort/').map((call) => (call.body as { upload_signature: string }).upload_signature),
+    ).toEqual(['sig-1']);
+    expect(stack.callsTo('upload-prepare/')).toHaveLength(2);
+    expect(stack.callsTo('upload-status/')).toHaveLength(0);
+    expect(Buffer.compare(stack.storedBytes('sig-2'), await fileBytes(other))).toBe(0);
   });
 
   it('sends again a stored part whose size differs', async () => {
