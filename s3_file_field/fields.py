@@ -176,6 +176,13 @@ class S3FileField(FileField):
             raise ValidationError(ALREADY_ATTACHED, code="already_attached")
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        assigned = getattr(model_instance, self.attname)
+        if isinstance(getattr(assigned, "_file", None), S3PlaceholderFile) and not getattr(
+            assigned, "_committed", True
+        ):
+            # A finished upload assigned in code (`Attachment(file=...)`), not by a form: it
+            # is in the bucket already, so only its name is saved, as save_form_data does.
+            setattr(model_instance, self.attname, assigned.file.name)
         file = super().pre_save(model_instance, add)
         if isinstance(file.name, AttachableName):
             # Validation found it free; the claim is what keeps a concurrent save from taking

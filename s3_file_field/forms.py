@@ -23,6 +23,7 @@ from .values import read_field_value
 from .widgets import (
     AdminS3FileInput,
     S3FileInput,
+    S3MultipleFileInput,
     StoppedUpload,
     SubmittedFieldValue,
     upload_api_base_url,
@@ -174,4 +175,93 @@ class S3FormFileField(forms.FileField):
                 self.error_messages["not_accepted"],
                 code="not_accepted",
                 params={"accept": ", ".join(accept)},
+            )
+
+
+class S3MultipleFileField(forms.Field):
+    """Several uploads for one `S3FileField`, each to be saved on a record of its own (a list
+    of attachments): cleans to a list of files, in the order chosen, each checked as
+    `S3FormFileField` checks one. `max_files` and `max_total_size` (bytes) bound the list; the
+    widget checks them before any upload, and this field again.
+    """
+
+    widget = S3MultipleFileInput
+    default_error_messages = {
+        "too_many": _("At most %(max_files)s files can be sent here; %(count)s were."),
+        "too_large_total": _(
+            "These files together are too large (%(size)s); the limit is %(max_total_size)s."
+        ),
+    }
+
+    def __init__(
+        self,
+        *,
+        model_field: S3FileField | None = None,
+        model_field_id: str | None = None,
+        max_files: int | None = None,
+        max_total_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Each file is checked by the one-file field: signature, field, uploader, size, type.
+        self.file_field = S3FormFileField(
+            model_field=model_field, model_field_id=model_field_id, required=False
+        )
+        self.max_files = max_files
+        self.max_total_size = max_total_size
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs["data-field-id"] = self.file_field.model_field_id
+        model_field = self.file_field.model_field
+        if model_field.accept:
+            attrs["accept"] = model_field.accept
+        if model_field.max_size is not None:
+            attrs["data-max-size"] = str(model_field.max_size)
+        if self.max_files is not None:
+            attrs["data-max-files"] = str(self.max_files)
+        if self.max_total_size is not None:
+            attrs["data-max-total-size"] = str(self.max_total_size)
+        return attrs
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Rendered back after errors elsewhere: each finished upload stays (see S3FileInput).
+        return data
+
+    def to_python(self, data: Any) -> list[Any]:
+        if not data:
+            return []
+        files: list[Any] = []
+        errors: list[ValidationError] = []
+        for item in data:
+            try:
+                if not isinstance(item, SubmittedFieldValue):
+                    # One field's plain uploads, many files each a record: not taken here.
+                    raise ValidationError(
+                        self.file_field.error_messages["needs_javascript"], code="needs_javascript"
+                    )
+                files.append(self.file_field.to_python(item))
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if self.max_files is not None and len(value) > self.max_files:
+            raise ValidationError(
+                self.error_messages["too_many"],
+                code="too_many",
+                params={"max_files": self.max_files, "count": len(value)},
+            )
+        total = sum(file.size or 0 for file in value)
+        if self.max_total_size is not None and total > self.max_total_size:
+            raise ValidationError(
+                self.error_messages["too_large_total"],
+                code="too_large_total",
+                params={
+                    "size": filesizeformat(total),
+                    "max_total_size": filesizeformat(self.max_total_size),
+                },
             )

@@ -78,6 +78,11 @@ def widget_messages() -> dict[str, str]:
             "the rest."
         ),
         "discard": gettext("Discard"),
+        "tooMany": gettext("%(name)s is not added: at most %(max)s files can be sent here."),
+        "tooLargeTogether": gettext(
+            "%(name)s is not added: the files together would pass %(max)s."
+        ),
+        "noMoreRows": gettext("No more rows can be added here; not added: %(names)s."),
     }
 
 
@@ -151,6 +156,55 @@ class S3FileInput(ClearableFileInput):
         self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
     ) -> bool:
         return name not in data and name not in files and self.clear_checkbox_name(name) not in data
+
+
+class S3MultipleFileInput(S3FileInput):
+    """Several files for one field: the script uploads each, and each finished upload's signed
+    value goes with the form under the field's name."""
+
+    allow_multiple_selected = True
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, None, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        if "data-s3fileinput" in widget_attrs and isinstance(value, list):
+            kept = [
+                (item, upload)
+                for item in value
+                if (upload := kept_upload(item, widget_attrs.get("data-field-id"))) is not None
+            ]
+            if kept:
+                widget_attrs["data-s3ff-kept-values"] = json.dumps(
+                    [
+                        {
+                            "value": str(item),
+                            "name": posixpath.basename(upload.name),
+                            "size": upload.size,
+                        }
+                        for item, upload in kept
+                    ]
+                )
+        return context
+
+    def value_from_datadict(
+        self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
+    ) -> Any:
+        getlist = getattr(data, "getlist", None)
+        values = getlist(name) if getlist is not None else [data.get(name)]
+        submitted: list[Any] = [
+            SubmittedFieldValue(item) for item in values if isinstance(item, str) and item
+        ]
+        # Files sent with the form (JavaScript off), or cut off at a limit: the field refuses them.
+        file_list = getattr(files, "getlist", None)
+        sent = file_list(name) if file_list is not None else []
+        if was_stopped(current_request(), name):
+            sent = [StoppedUpload()]
+        return submitted + list(sent)
+
+    def value_omitted_from_data(
+        self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
+    ) -> bool:
+        return name not in data and name not in files
 
 
 class AdminS3FileInput(S3FileInput):

@@ -1,12 +1,40 @@
-from django import forms
+from typing import Any
 
-from test_app.models import LimitedResource, MultiResource, Report, Resource
+from django import forms
+from django.db import transaction
+
+from s3_file_field.forms import S3MultipleFileField
+from test_app.models import Attachment, LimitedResource, MultiResource, Report, Resource
+
+MiB = 1024 * 1024
 
 
 class ResourceForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Resource
         fields = ["blob"]
+
+
+class ResourceWithAttachmentsForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A resource and any number of attachments, each saved as an `Attachment` row."""
+
+    attachments = S3MultipleFileField(
+        model_field_id="test_app.Attachment.file",
+        max_files=5,
+        max_total_size=60 * MiB,
+        required=False,
+    )
+
+    class Meta:
+        model = Resource
+        fields = ["blob"]
+
+    def save(self, commit: bool = True) -> Any:
+        with transaction.atomic():
+            resource = super().save(commit=commit)
+            for file in self.cleaned_data["attachments"]:
+                Attachment.objects.create(resource=resource, file=file)
+        return resource
 
 
 class ReportForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -6,7 +6,13 @@ from django.urls import reverse
 from django.views.generic import CreateView, TemplateView, UpdateView
 
 from s3_file_field.widgets import upload_api_base_url
-from test_app.forms import LimitedResourceForm, MultiResourceForm, ReportForm, ResourceForm
+from test_app.forms import (
+    LimitedResourceForm,
+    MultiResourceForm,
+    ReportForm,
+    ResourceForm,
+    ResourceWithAttachmentsForm,
+)
 from test_app.models import LimitedResource, MultiResource, Report, Resource
 
 
@@ -43,6 +49,13 @@ class ResourceUpdateView(DemoFormPage, UpdateView):  # type: ignore[type-arg]
     model = Resource
     form_class = ResourceForm
     extra_context = {"title": "Edit resource"}
+    edit_url_name = "resource-edit"
+
+
+class ResourceWithAttachmentsCreateView(DemoFormPage, CreateView):  # type: ignore[type-arg]
+    model = Resource
+    form_class = ResourceWithAttachmentsForm
+    extra_context = {"title": "New resource with attachments"}
     edit_url_name = "resource-edit"
 
 

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from html import unescape
+from typing import Any
 from unittest.mock import patch
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.forms.widgets import FILE_INPUT_CONTRADICTION
 from django.test import RequestFactory, override_settings
 from django.utils.datastructures import MultiValueDict
 
 from s3_file_field.context import answering
+from s3_file_field.exceptions import UploadAlreadyAttached
 from s3_file_field.files import S3PlaceholderFile
 from s3_file_field.forms import S3FormFileField
 from s3_file_field.values import sign_field_value
 from s3_file_field.widgets import AdminS3FileInput, S3FileInput
-from test_app.forms import LimitedResourceForm, ReportForm, ResourceForm
-from test_app.models import MultiResource, Resource
+from test_app.forms import (
+    LimitedResourceForm,
+    ReportForm,
+    ResourceForm,
+    ResourceWithAttachmentsForm,
+)
+from test_app.models import Attachment, MultiResource, Resource
 
 pytestmark = pytest.mark.django_db
 FIELD = "test_app.Resource.blob"
@@ -270,3 +278,80 @@ def test_widget_texts_come_from_the_server():
             assert words not in built, text
     for static in ("s3_file_field/widget.js", "s3_file_field/widget.css"):
         assert static in str(ResourceForm().media)
+
+
+def attachment_value(name: str, size: int = 10) -> str:
+    return sign_field_value("test_app.Attachment.file", f"attachments/abc/{name}", size)
+
+
+def attachments_form(values: list[str], blob: str | None = None) -> ResourceWithAttachmentsForm:
+    data = MultiValueDict({"blob": [blob or sign_field_value(FIELD, "x/main.bin", 1)]})
+    data.setlist("attachments", values)
+    return ResourceWithAttachmentsForm(data=data)
+
+
+def test_many_files_for_one_field_are_saved_each_on_its_own_row():
+    form = attachments_form([attachment_value("a.pdf"), attachment_value("b.pdf")])
+    assert form.is_valid(), form.errors
+    resource = form.save()
+    names = sorted(attachment.file.name for attachment in resource.attachments.all())
+    assert names == ["attachments/abc/a.pdf", "attachments/abc/b.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([attachment_value(f"{n}.pdf") for n in range(6)], "At most 5 files can be sent here; 6"),
+        (
+            [
+                attachment_value("a.pdf", 40 * 1024 * 1024),
+                attachment_value("b.pdf", 30 * 1024 * 1024),
+            ],
+            "These files together are too large (70.0\xa0MB); the limit is 60.0\xa0MB.",
+        ),
+        ([attachment_value("a.pdf"), sign_field_value(FIELD, "x/other.pdf", 1)], "another field"),
+    ],
+    ids=["too many", "too large together", "one for another field"],
+)
+def test_many_files_are_bounded_and_each_checked(values, message):
+    form = attachments_form(values)
+    assert not form.is_valid()
+    assert message in " ".join(str(error) for error in form.errors["attachments"])
+    assert not Attachment.objects.exists()
+
+
+def test_many_files_sent_without_javascript_are_refused():
+    data = MultiValueDict({"blob": [sign_field_value(FIELD, "x/main.bin", 1)]})
+    files: MultiValueDict[str, UploadedFile[Any]] = MultiValueDict(
+        {"attachments": [SimpleUploadedFile("a.txt", b"a")]}
+    )
+    form = ResourceWithAttachmentsForm(data=data, files=files)
+    assert not form.is_valid()
+    assert "uploads files with JavaScript" in form.errors["attachments"][0]
+
+
+def test_many_files_render_back_after_an_error_elsewhere():
+    kept = [attachment_value("a.pdf"), attachment_value("b.pdf", 2048)]
+    form = attachments_form([*kept, "forged"], blob="not a value")
+    assert not form.is_valid()
+    html = str(form["attachments"])
+    assert "multiple" in html
+    match = re.search(r'data-s3ff-kept-values="([^"]*)"', html)
+    assert match is not None
+    assert json.loads(unescape(match.group(1))) == [
+        {"value": kept[0], "name": "a.pdf", "size": 10},
+        {"value": kept[1], "name": "b.pdf", "size": 2048},
+    ]
+
+
+def test_an_upload_assigned_in_code_is_saved_by_name_and_attaches_once():
+    form = attachments_form([attachment_value("a.pdf")])
+    assert form.is_valid(), form.errors
+    resource = Resource.objects.create(blob="x/main.bin")
+    [upload] = form.cleaned_data["attachments"]
+    # Not read from the bucket to be stored again: the object is not even there.
+    attachment = Attachment.objects.create(resource=resource, file=upload)
+    attachment.refresh_from_db()
+    assert attachment.file.name == "attachments/abc/a.pdf"
+    with pytest.raises(UploadAlreadyAttached):
+        Attachment.objects.create(resource=resource, file=upload)

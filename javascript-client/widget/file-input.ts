@@ -11,6 +11,7 @@ import {
 } from '../src/index.js';
 import { isAccepted } from './accept.js';
 import { formatBytes, formatDuration, formatPercent } from './format.js';
+import { formsetGroup, spreadOverNewRows } from './formset-rows.js';
 import { interpolate, readMessages, type WidgetMessages } from './messages.js';
 import { type PendingForms, pendingForms } from './pending-forms.js';
 
@@ -74,6 +75,12 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** How a widget that is one row of a many-files field (see many-files.ts) differs. */
+export interface RowOptions {
+  /** Removing the file removes the row. */
+  readonly onRemoved: () => void;
+}
+
 /**
  * One enhanced `<input type="file" data-s3fileinput>`: the file goes straight to the store,
  * and a hidden input of the same name carries the signed value to the form.
@@ -108,7 +115,11 @@ export class S3FileInputWidget {
   /** The file input's own `required`, which a kept upload stands in for (no file is chosen in it). */
   private readonly required: boolean;
 
-  constructor(input: HTMLInputElement, forms: PendingForms = pendingForms) {
+  constructor(
+    input: HTMLInputElement,
+    forms: PendingForms = pendingForms,
+    private readonly row?: RowOptions,
+  ) {
     this.input = input;
     this.forms = forms;
     this.messages = readMessages(input);
@@ -117,7 +128,17 @@ export class S3FileInputWidget {
     this.build();
     this.setState('idle');
     this.keepRendered();
-    if (this.state === 'idle') this.offerResume();
+    if (this.state === 'idle' && row === undefined) this.offerResume();
+  }
+
+  /** Uploads `file`, as if chosen in the input. */
+  choose(file: File): void {
+    this.start(file);
+  }
+
+  /** The size of the file chosen or kept: what a many-files field counts against its limit. */
+  get size(): number {
+    return this.file?.size ?? Number(this.input.dataset.s3ffKeptSize ?? 0);
   }
 
   get busy(): boolean {
@@ -187,6 +208,13 @@ export class S3FileInputWidget {
 
   /** Drops the chosen file, its upload or its failure: the form goes without it (or with what it had). */
   private remove(): void {
+    if (this.row !== undefined) {
+      this.controller?.abort();
+      this.forms.forget(this);
+      this.root.remove();
+      this.row.onRemoved();
+      return;
+    }
     this.controller?.abort();
     this.controller = undefined;
     this.file = undefined;
@@ -208,6 +236,7 @@ export class S3FileInputWidget {
     this.valueInput.value = '';
 
     this.dropZone.dataset.dropLabel = messages.dropHere;
+    if (this.row !== undefined) this.root.classList.add('s3ff-row');
     input.before(this.root);
     this.dropZone.append(input, element('span', 's3ff-drop-hint', messages.dropHere));
     this.preview.width = 64;
@@ -281,9 +310,21 @@ export class S3FileInputWidget {
       return;
     }
     event.preventDefault();
+    const [first, ...others] = [...files];
+    if (first === undefined) return;
     // Keep the native input in step, so `required` and the file name it shows stay true.
-    this.input.files = files;
+    const one = new DataTransfer();
+    one.items.add(first);
+    this.input.files = one.files;
     this.input.dispatchEvent(new Event('change', { bubbles: true }));
+    // Several files on a row of a formset (the admin's inlines): a new row for each other one.
+    if (others.length > 0 && formsetGroup(this.fieldName) !== undefined) {
+      void spreadOverNewRows(this.fieldName, others).then((left) => {
+        if (left.length > 0) {
+          this.say(interpolate(this.messages.noMoreRows, { names: left.map((file) => file.name).join(', ') }));
+        }
+      });
+    }
   }
 
   private start(file: File): void {

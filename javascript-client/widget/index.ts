@@ -4,17 +4,20 @@
  * (the admin's "Add another" inline rows).
  */
 import { S3FileInputWidget } from './file-input.js';
+import { S3ManyFilesWidget } from './many-files.js';
 
 const selector = 'input[type="file"][data-s3fileinput]';
 const enhanced = new WeakSet<HTMLInputElement>();
 
 function enhance(input: HTMLInputElement): void {
   // The admin keeps an empty template row whose names hold `__prefix__`; it is cloned, not used.
-  if (enhanced.has(input) || input.name.includes('__prefix__')) {
+  // A row of a many-files field is enhanced by that field, as it makes it.
+  if (enhanced.has(input) || input.name.includes('__prefix__') || input.dataset.s3ffRow !== undefined) {
     return;
   }
   enhanced.add(input);
-  new S3FileInputWidget(input);
+  if (input.multiple) new S3ManyFilesWidget(input);
+  else new S3FileInputWidget(input);
 }
 
 function enhanceWithin(root: ParentNode): void {

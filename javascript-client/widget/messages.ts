@@ -23,6 +23,9 @@ export interface WidgetMessages {
   readonly notUploaded: string;
   readonly resumable: string;
   readonly discard: string;
+  readonly tooMany: string;
+  readonly tooLargeTogether: string;
+  readonly noMoreRows: string;
 }
 
 const keys: readonly (keyof WidgetMessages)[] = [
@@ -46,6 +49,9 @@ const keys: readonly (keyof WidgetMessages)[] = [
   'notUploaded',
   'resumable',
   'discard',
+  'tooMany',
+  'tooLargeTogether',
+  'noMoreRows',
 ];
 
 /** Reads the messages of one input; a missing one shows its key, which a test would catch. */

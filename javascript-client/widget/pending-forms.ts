@@ -37,6 +37,12 @@ export class PendingForms {
     state.widgets.add(widget);
   }
 
+  /** A widget taken off the page (a removed row): its form no longer waits for it. */
+  forget(widget: WatchedWidget): void {
+    const form = widget.input.form;
+    if (form !== null) this.forms.get(form)?.widgets.delete(widget);
+  }
+
   private onSubmit(event: SubmitEvent, state: FormState): void {
     const present = [...state.widgets].filter((widget) => widget.input.isConnected);
     const failed = present.filter((widget) => widget.failed);
