@@ -1,4 +1,5 @@
-"""Builds the widget's script and stylesheet from javascript-client/ into the package.
+"""Builds the widget's script, its Worker and its stylesheet from javascript-client/ into the
+package.
 
 They are build outputs, not tracked by git. From a checkout, every sdist and wheel build runs
 the client's build (Node and npm needed); the sdist carries the result, so a wheel built from
@@ -14,7 +15,13 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-WIDGET_FILES = ("widget.js", "widget.js.map", "widget.css")
+WIDGET_FILES = (
+    "widget.js",
+    "widget.js.map",
+    "widget.css",
+    "resize-worker.js",
+    "resize-worker.js.map",
+)
 STATIC_DIR = Path("s3_file_field") / "static" / "s3_file_field"
 CLIENT_DIR = Path("javascript-client")
 

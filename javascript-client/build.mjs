@@ -48,6 +48,18 @@ const widget = await build({
   logLevel: 'info',
 });
 assertNoNodeImports(widget);
+// Loaded by the widget as a Worker from beside widget.js (widget/resize.ts).
+await build({
+  entryPoints: ['widget/resize-worker.ts'],
+  outfile: `${widgetStatic}/resize-worker.js`,
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['es2020'],
+  minify: true,
+  sourcemap: true,
+  logLevel: 'info',
+});
 copyFileSync('widget/widget.css', `${widgetStatic}/widget.css`);
 
 // The demo's single-page upload example, served by test_app.

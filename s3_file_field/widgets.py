@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.forms import ClearableFileInput
@@ -83,6 +84,7 @@ def widget_messages() -> dict[str, str]:
             "%(name)s is not added: the files together would pass %(max)s."
         ),
         "noMoreRows": gettext("No more rows can be added here; not added: %(names)s."),
+        "resizing": gettext("Resizing %(name)s…"),
     }
 
 
@@ -102,12 +104,57 @@ def kept_upload(value: Any, field_id: str | None) -> FieldValue | None:
     return upload
 
 
+@dataclass(frozen=True)
+class ImageResize:
+    """How the widget shrinks an image before uploading it (`S3FileInput(resize=...)`): to fit
+    `max_width` x `max_height` pixels (None: no bound), keeping its proportions and the
+    orientation its EXIF data gives, encoded as `type` ("image/jpeg", "image/webp",
+    "image/png"; None: the file's own) at `quality` (0 to 1, for JPEG and WebP). Done in a
+    Worker, in the browser; an image already within the bounds and of that type is sent as it
+    is, and anything that is not an image is never touched. The server checks what arrives, as
+    it checks any upload.
+    """
+
+    max_width: int | None = None
+    max_height: int | None = None
+    quality: float = 0.9
+    type: str | None = None
+
+    def __post_init__(self) -> None:
+        for bound in (self.max_width, self.max_height):
+            if bound is not None and (
+                isinstance(bound, bool) or not isinstance(bound, int) or bound < 1
+            ):
+                raise ValueError("max_width and max_height are whole numbers of pixels, at least 1")
+        if not 0 < self.quality <= 1:
+            raise ValueError("quality is a number above 0 and at most 1")
+        if self.type is not None and not self.type.startswith("image/"):
+            raise ValueError('type is an image type, e.g. "image/jpeg"')
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "maxWidth": self.max_width,
+                "maxHeight": self.max_height,
+                "quality": self.quality,
+                "type": self.type,
+            }
+        )
+
+
 class S3FileInput(ClearableFileInput):
-    """A clearable file input carrying what the upload script needs in `data-*` attributes."""
+    """A clearable file input carrying what the upload script needs in `data-*` attributes;
+    with `resize`, images are shrunk in the browser before they are uploaded."""
 
     class Media:
         js = [WIDGET_SCRIPT]
         css = {"all": [WIDGET_STYLESHEET]}
+
+    def __init__(
+        self, attrs: dict[str, Any] | None = None, *, resize: ImageResize | None = None
+    ) -> None:
+        super().__init__(attrs)
+        self.resize = resize
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
@@ -120,6 +167,8 @@ class S3FileInput(ClearableFileInput):
             widget_attrs["data-s3ff-messages"] = json.dumps(widget_messages())
             # How long an unfinished upload can still be finished: older ones are not offered.
             widget_attrs["data-s3ff-resume-max-age"] = str(get_settings().upload_signature_max_age)
+            if self.resize is not None:
+                widget_attrs["data-s3ff-resize"] = self.resize.as_json()
             kept = kept_upload(value, widget_attrs.get("data-field-id"))
             if kept is not None:
                 # The signed value, never a bare key: sent again, it is checked again.

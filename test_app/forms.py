@@ -4,6 +4,7 @@ from django import forms
 from django.db import transaction
 
 from s3_file_field.forms import S3MultipleFileField
+from s3_file_field.widgets import ImageResize, S3FileInput
 from test_app.models import Attachment, LimitedResource, MultiResource, Report, Resource
 
 MiB = 1024 * 1024
@@ -47,6 +48,12 @@ class LimitedResourceForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = LimitedResource
         fields = ["image", "document"]
+        # Photos are shrunk in the browser: a camera's 20 MB fits the 5 MB limit.
+        widgets = {
+            "image": S3FileInput(
+                resize=ImageResize(max_width=1600, max_height=1600, type="image/jpeg", quality=0.85)
+            )
+        }
 
 
 class MultiResourceForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -22,7 +22,7 @@ from s3_file_field.exceptions import UploadAlreadyAttached
 from s3_file_field.files import S3PlaceholderFile
 from s3_file_field.forms import S3FormFileField
 from s3_file_field.values import sign_field_value
-from s3_file_field.widgets import AdminS3FileInput, S3FileInput
+from s3_file_field.widgets import AdminS3FileInput, ImageResize, S3FileInput
 from test_app.forms import (
     LimitedResourceForm,
     ReportForm,
@@ -355,3 +355,31 @@ def test_an_upload_assigned_in_code_is_saved_by_name_and_attaches_once():
     assert attachment.file.name == "attachments/abc/a.pdf"
     with pytest.raises(UploadAlreadyAttached):
         Attachment.objects.create(resource=resource, file=upload)
+
+
+def test_a_resizing_widget_renders_its_rule():
+    html = str(LimitedResourceForm()["image"])
+    match = re.search(r'data-s3ff-resize="([^"]*)"', html)
+    assert match is not None
+    assert json.loads(unescape(match.group(1))) == {
+        "maxWidth": 1600,
+        "maxHeight": 1600,
+        "quality": 0.85,
+        "type": "image/jpeg",
+    }
+    assert "data-s3ff-resize" not in str(LimitedResourceForm()["document"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_width": 0}, "whole numbers of pixels"),
+        ({"max_height": 1.5}, "whole numbers of pixels"),
+        ({"max_width": True}, "whole numbers of pixels"),
+        ({"quality": 0}, "quality is a number above 0"),
+        ({"type": "text/plain"}, "type is an image type"),
+    ],
+)
+def test_a_resize_rule_that_makes_no_sense_is_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        ImageResize(**options)

@@ -14,6 +14,7 @@ import { formatBytes, formatDuration, formatPercent } from './format.js';
 import { formsetGroup, spreadOverNewRows } from './formset-rows.js';
 import { interpolate, readMessages, type WidgetMessages } from './messages.js';
 import { type PendingForms, pendingForms } from './pending-forms.js';
+import { type ResizeRule, resizedImage, resizeRule } from './resize.js';
 
 type WidgetState = 'idle' | 'uploading' | 'done' | 'error';
 
@@ -334,6 +335,13 @@ export class S3FileInputWidget {
     this.valueInput.value = '';
     this.input.required = this.required;
     this.showFile(file);
+    const rule = resizeRule(this.input);
+    if (rule === undefined) this.sendChecked(file);
+    else void this.resizeThenSend(file, rule);
+  }
+
+  /** Checks `file` against the field's limits, then uploads it. */
+  private sendChecked(file: File): void {
     const rejection = this.check(file);
     if (rejection !== undefined) {
       this.input.value = '';
@@ -341,6 +349,25 @@ export class S3FileInputWidget {
       return;
     }
     void this.upload(file);
+  }
+
+  /** Shrinks an image as the field asks (in a Worker), then checks and uploads what came out. */
+  private async resizeThenSend(file: File, rule: ResizeRule): Promise<void> {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.setState('uploading');
+    this.say(interpolate(this.messages.resizing, { name: file.name }));
+    const resized = await resizedImage(file, rule);
+    if (this.controller !== controller) return;
+    if (controller.signal.aborted) {
+      this.input.value = '';
+      this.setState('idle');
+      this.say(this.messages.cancelled);
+      this.forms.settled(this, false);
+      return;
+    }
+    this.fileSize.textContent = formatBytes(resized.size);
+    this.sendChecked(resized);
   }
 
   /** The field's limits, checked before any request; the server checks them again. */

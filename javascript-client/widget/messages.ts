@@ -26,6 +26,7 @@ export interface WidgetMessages {
   readonly tooMany: string;
   readonly tooLargeTogether: string;
   readonly noMoreRows: string;
+  readonly resizing: string;
 }
 
 const keys: readonly (keyof WidgetMessages)[] = [
@@ -52,6 +53,7 @@ const keys: readonly (keyof WidgetMessages)[] = [
   'tooMany',
   'tooLargeTogether',
   'noMoreRows',
+  'resizing',
 ];
 
 /** Reads the messages of one input; a missing one shows its key, which a test would catch. */
