@@ -85,6 +85,7 @@ def widget_messages() -> dict[str, str]:
         ),
         "noMoreRows": gettext("No more rows can be added here; not added: %(names)s."),
         "resizing": gettext("Resizing %(name)s…"),
+        "resume": gettext("Resume"),
     }
 
 
@@ -144,17 +145,25 @@ class ImageResize:
 
 class S3FileInput(ClearableFileInput):
     """A clearable file input carrying what the upload script needs in `data-*` attributes;
-    with `resize`, images are shrunk in the browser before they are uploaded."""
+    with `resize`, images are shrunk in the browser before they are uploaded; with
+    `keep_file_handles`, Chromium picks the file through its File System Access picker and keeps
+    its handle, so that an upload a reload cut short resumes with one click, the file not asked
+    for again."""
 
     class Media:
         js = [WIDGET_SCRIPT]
         css = {"all": [WIDGET_STYLESHEET]}
 
     def __init__(
-        self, attrs: dict[str, Any] | None = None, *, resize: ImageResize | None = None
+        self,
+        attrs: dict[str, Any] | None = None,
+        *,
+        resize: ImageResize | None = None,
+        keep_file_handles: bool = False,
     ) -> None:
         super().__init__(attrs)
         self.resize = resize
+        self.keep_file_handles = keep_file_handles
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
@@ -169,6 +178,8 @@ class S3FileInput(ClearableFileInput):
             widget_attrs["data-s3ff-resume-max-age"] = str(get_settings().upload_signature_max_age)
             if self.resize is not None:
                 widget_attrs["data-s3ff-resize"] = self.resize.as_json()
+            if self.keep_file_handles:
+                widget_attrs["data-s3ff-keep-handle"] = ""
             kept = kept_upload(value, widget_attrs.get("data-field-id"))
             if kept is not None:
                 # The signed value, never a bare key: sent again, it is checked again.

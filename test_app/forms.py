@@ -42,6 +42,8 @@ class ReportForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Report
         fields = ["title", "file"]
+        # Chromium keeps the picked file's handle: a reload resumes the upload with one click.
+        widgets = {"file": S3FileInput(keep_file_handles=True)}
 
 
 class LimitedResourceForm(forms.ModelForm):  # type: ignore[type-arg]

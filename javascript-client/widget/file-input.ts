@@ -9,7 +9,9 @@ import {
   UploadAbortedError,
   type UploadProgress,
 } from '../src/index.js';
+import { resumeKey } from '../src/resume.js';
 import { isAccepted } from './accept.js';
+import { canKeepHandles, fileOf, forgetHandle, keepHandle, keptHandle, pickFile } from './file-handles.js';
 import { formatBytes, formatDuration, formatPercent } from './format.js';
 import { formsetGroup, spreadOverNewRows } from './formset-rows.js';
 import { interpolate, readMessages, type WidgetMessages } from './messages.js';
@@ -106,6 +108,7 @@ export class S3FileInputWidget {
   private readonly retryButton = element('button', 's3ff-retry');
   private readonly removeButton = element('button', 's3ff-remove');
   private readonly discardButton = element('button', 's3ff-discard');
+  private readonly resumeButton = element('button', 's3ff-resume');
   private readonly valueInput = element('input', 's3ff-value');
   private state: WidgetState = 'idle';
   private file: File | undefined;
@@ -113,6 +116,8 @@ export class S3FileInputWidget {
   private announcedQuarter = -1;
   /** An upload of this field a reload cut short, offered to resume until a file is chosen. */
   private resumable: UnfinishedUpload | undefined;
+  /** The kept handle of its file (Chromium), to resume it without asking for the file. */
+  private resumableHandle: FileSystemFileHandle | undefined;
   /** The file input's own `required`, which a kept upload stands in for (no file is chosen in it). */
   private readonly required: boolean;
 
@@ -190,6 +195,46 @@ export class S3FileInputWidget {
     this.discardButton.hidden = false;
     this.root.dataset.resumable = 'true';
     this.say(interpolate(this.messages.resumable, { name: fileName, percent: formatPercent(stored, fileSize) }));
+    void keptHandle(newest.key).then((handle) => {
+      if (handle === undefined || this.resumable !== newest) return;
+      this.resumableHandle = handle;
+      this.resumeButton.hidden = false;
+    });
+  }
+
+  /** Resumes from the kept handle: the browser may ask the user to let the page read the file again. */
+  private async resumeFromHandle(): Promise<void> {
+    const handle = this.resumableHandle;
+    const file = handle === undefined ? undefined : await fileOf(handle);
+    if (file !== undefined) this.startFromPicker(file);
+  }
+
+  /** Uploads a file that did not come through the input, which is kept in step (`required`). */
+  private startFromPicker(file: File): void {
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    this.input.files = transfer.files;
+    this.start(file);
+  }
+
+  /** The key the client remembers an upload of `file` under, from this input. */
+  private resumeKeyOf(file: File): string {
+    return resumeKey({
+      apiBaseUrl: this.input.dataset.s3fileinput ?? '',
+      fieldId: this.input.dataset.fieldId ?? '',
+      fileName: file.name,
+      fileSize: file.size,
+      lastModified: file.lastModified,
+      contentType: file.type || undefined,
+    });
+  }
+
+  /** Chromium: the file picked with a handle, kept so that a reload can resume without asking. */
+  private async pickKeepingHandle(): Promise<void> {
+    const picked = await pickFile();
+    if (picked === undefined) return;
+    await keepHandle(this.resumeKeyOf(picked.file), picked.handle);
+    this.startFromPicker(picked.file);
   }
 
   /** Gives up the upload offered to resume: forgotten here, aborted on the store. */
@@ -198,12 +243,17 @@ export class S3FileInputWidget {
     this.endOffer();
     this.fileLine.hidden = true;
     this.say('');
-    if (unfinished !== undefined) void clientFor(this.input.dataset.s3fileinput ?? '').forget(unfinished);
+    if (unfinished !== undefined) {
+      void clientFor(this.input.dataset.s3fileinput ?? '').forget(unfinished);
+      void forgetHandle(unfinished.key);
+    }
   }
 
   private endOffer(): void {
     this.resumable = undefined;
+    this.resumableHandle = undefined;
     this.discardButton.hidden = true;
+    this.resumeButton.hidden = true;
     delete this.root.dataset.resumable;
   }
 
@@ -255,6 +305,7 @@ export class S3FileInputWidget {
       [this.retryButton, messages.retry],
       [this.removeButton, messages.remove],
       [this.discardButton, messages.discard],
+      [this.resumeButton, messages.resume],
     ] as const) {
       button.type = 'button';
       button.textContent = label;
@@ -270,6 +321,7 @@ export class S3FileInputWidget {
       this.retryButton,
       this.removeButton,
       this.discardButton,
+      this.resumeButton,
       this.valueInput,
     );
 
@@ -283,6 +335,16 @@ export class S3FileInputWidget {
     this.removeButton.addEventListener('click', () => this.remove());
     this.discardButton.addEventListener('click', () => this.discard());
     this.discardButton.hidden = true;
+    this.resumeButton.addEventListener('click', () => void this.resumeFromHandle());
+    this.resumeButton.hidden = true;
+    if (this.row === undefined && input.dataset.s3ffKeepHandle !== undefined && resumeStore && canKeepHandles()) {
+      // Chromium, where the field opts in: the browser's picker instead of the input's, for a
+      // handle a reload can read again.
+      input.addEventListener('click', (event) => {
+        event.preventDefault();
+        void this.pickKeepingHandle();
+      });
+    }
     this.retryButton.addEventListener('click', () => {
       if (this.file !== undefined) {
         this.start(this.file);
@@ -406,6 +468,7 @@ export class S3FileInputWidget {
         return;
       }
       this.valueInput.value = fieldValue;
+      if (this.file !== undefined) void forgetHandle(this.resumeKeyOf(this.file));
       this.setState('done');
       this.say(interpolate(this.messages.done, { name: file.name, size: formatBytes(file.size) }));
       const detail: UploadCompleteDetail = { fieldValue, file };
@@ -416,6 +479,7 @@ export class S3FileInputWidget {
         return;
       }
       if (error instanceof UploadAbortedError) {
+        if (this.file !== undefined) void forgetHandle(this.resumeKeyOf(this.file));
         this.input.value = '';
         this.setState('idle');
         this.say(this.messages.cancelled);

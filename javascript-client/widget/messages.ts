@@ -27,6 +27,7 @@ export interface WidgetMessages {
   readonly tooLargeTogether: string;
   readonly noMoreRows: string;
   readonly resizing: string;
+  readonly resume: string;
 }
 
 const keys: readonly (keyof WidgetMessages)[] = [
@@ -54,6 +55,7 @@ const keys: readonly (keyof WidgetMessages)[] = [
   'tooLargeTogether',
   'noMoreRows',
   'resizing',
+  'resume',
 ];
 
 /** Reads the messages of one input; a missing one shows its key, which a test would catch. */

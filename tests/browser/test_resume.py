@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Route, expect
 
-from test_app.models import Resource
+from test_app.models import Report, Resource
 from tests.harness.seaweedfs import wait_until
 
 from ..harness.driver import MiB
@@ -47,9 +47,11 @@ def part_number(url: str) -> int:
     return int(parse_qs(urlsplit(url).query)["partNumber"][0])
 
 
-def reload_after_two_parts(page, site: str, seaweedfs, path) -> set[int]:
-    """Uploads `path`, lets two parts reach the store and no other, then reloads the page;
-    gives the numbers of the two parts."""
+def reload_after_two_parts(
+    page, site: str, seaweedfs, path, page_path="/resources/new/", choose=None
+) -> set[int]:
+    """Uploads `path` (or what `choose` picks), lets two parts reach the store and no other,
+    then reloads the page; gives the numbers of the two parts."""
     let_through: set[int] = set()
     reloaded = False
 
@@ -64,8 +66,11 @@ def reload_after_two_parts(page, site: str, seaweedfs, path) -> set[int]:
             route.abort()
 
     page.route(store_puts(seaweedfs), two_then_none)
-    page.goto(f"{site}/resources/new/")
-    page.set_input_files("#id_blob", str(path))
+    page.goto(f"{site}{page_path}")
+    if choose is None:
+        page.set_input_files("#id_blob", str(path))
+    else:
+        choose()
     wait_until(
         lambda: True if [r.get("storedParts") for r in remembered(page)] == [2] else None,
         timeout=20,
@@ -143,3 +148,52 @@ def test_discard_forgets_the_upload_and_aborts_it(page, page_log, site, seaweedf
     page.reload()
     expect(widget(page)).to_have_attribute("data-state", "idle")
     expect(widget(page)).not_to_have_attribute("data-resumable", "true")
+
+
+# Chromium's picker, as a test can drive it: a file of the page's own storage (OPFS), whose
+# handle needs no permission prompt. Made on first use, the same bytes every time.
+OPFS_PICKER = """
+window.showOpenFilePicker = async () => {
+  const root = await navigator.storage.getDirectory();
+  let handle;
+  try {
+    handle = await root.getFileHandle('kept.bin');
+  } catch {
+    handle = await root.getFileHandle('kept.bin', {create: true});
+    const bytes = new Uint8Array(%d);
+    for (let index = 0; index < bytes.length; index++) bytes[index] = (index * 31 + 7) %% 251;
+    const writable = await handle.createWritable();
+    await writable.write(bytes);
+    await writable.close();
+  }
+  return [handle];
+};
+"""
+
+
+@SMALL_PARTS
+def test_with_a_kept_file_handle_a_reload_resumes_with_one_click(
+    page, page_log, site, seaweedfs, s3_client
+):
+    size = 12 * MiB
+    page.add_init_script(OPFS_PICKER % size)
+
+    def pick_through_the_browser() -> None:
+        page.fill("#id_title", "Q4")
+        page.click("#id_file")
+
+    stored_before = reload_after_two_parts(
+        page, site, seaweedfs, None, "/reports/new/", pick_through_the_browser
+    )
+    resume = widget(page).get_by_role("button", name="Resume")
+    expect(resume).to_be_visible()
+    since = len(page_log.requests)
+
+    resume.click()
+    expect(widget(page)).to_have_attribute("data-state", "done")
+    assert sorted(part_numbers(page_log, since)) == sorted({1, 2, 3} - stored_before)
+    page.fill("#id_title", "Q4")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{site}/")
+    expected = bytes((index * 31 + 7) % 251 for index in range(size))
+    assert stored(s3_client, key_of(Report.objects.get(title="Q4").file)) == expected
