@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import struct
 import zlib
@@ -73,3 +74,46 @@ def test_a_photo_too_big_for_the_field_is_shrunk_in_the_browser_and_fits(
     # The Worker came from the package's static files, under the page's strict CSP.
     assert [r for r in page_log.requests if r.endswith("/static/s3_file_field/resize-worker.js")]
     assert page_log.csp_violations() == []
+
+
+def with_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """The JPEG with an EXIF segment saying how to turn it (6: a quarter turn clockwise)."""
+    entry = struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0)
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + entry + struct.pack("<I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+# A 3200 x 1600 JPEG drawn by the page itself (no image library here), as base64.
+WIDE_JPEG = """
+async () => {
+  const canvas = new OffscreenCanvas(3200, 1600);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#2080c2';
+  context.fillRect(0, 0, 3200, 1600);
+  const blob = await canvas.convertToBlob({type: 'image/jpeg', quality: 0.8});
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}
+"""
+
+
+def test_a_photo_is_turned_as_its_exif_orientation_says_before_it_is_shrunk(
+    page, site, s3_client, tmp_path
+):
+    page.goto(f"{site}/limited/new/")
+    wide = base64.b64decode(page.evaluate(WIDE_JPEG))
+    assert jpeg_dimensions(wide) == (3200, 1600)
+    path = tmp_path / "portrait.jpg"
+    # Stored wide, shown tall: a phone held upright.
+    path.write_bytes(with_orientation(wide, 6))
+    page.set_input_files("#id_image", str(path))
+    expect(widget(page)).to_have_attribute("data-state", "done")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{site}/")
+    key = key_of(LimitedResource.objects.get().image)
+    data = s3_client.get_object(Bucket="s3ff-test", Key=key)["Body"].read()
+    assert jpeg_dimensions(data) == (800, 1600)
