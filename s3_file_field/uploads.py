@@ -63,8 +63,11 @@ def presign_parts(
     return parts
 
 
-def prepare(new: NewUpload, request: Any, config: Settings) -> PreparedUpload:
-    """Sign an upload (starting a multipart upload for a large file) and its first part URLs."""
+def prepare(
+    new: NewUpload, request: Any, config: Settings, *, every_part: bool = False
+) -> PreparedUpload:
+    """Sign an upload (starting a multipart upload for a large file) and its first part URLs
+    (`every_part`: all of them, as 1.x clients expect)."""
     s3_file_field_upload_prepare.send(
         **_signal_args(new.field, new.backend, new.name, new, request)
     )
@@ -85,7 +88,7 @@ def prepare(new: NewUpload, request: Any, config: Settings) -> PreparedUpload:
         checksum=None if new.checksum is None else new.checksum.name,
         uploader=uploader_of(request),
     )
-    batch = config.part_url_batch
+    batch = plan.count if every_part else config.part_url_batch
     if new.checksum is None:
         first_batch: Iterable[int] = range(1, min(plan.count, batch) + 1)
     else:

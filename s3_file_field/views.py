@@ -24,6 +24,7 @@ from .protocol import (
     FinalizeSerializer,
     NewUpload,
     PartsSerializer,
+    PreparedUpload,
     PrepareSerializer,
     SignedUpload,
     SignedUploadSerializer,
@@ -64,18 +65,20 @@ def _too_deep(value: Any, depth: int) -> bool:
 
 class BoundedJSONParser(JSONParser):
     """JSON no larger, with no more values and no deeper than the protocol needs; anything
-    else is a cheap 400. The view names its size limit (`max_request_body`)."""
+    else is a cheap 400. The view names its limits (`max_request_body`, `max_request_values`)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        limit = getattr((parser_context or {}).get("view"), "max_request_body", MAX_SMALL_BODY)
+        view = (parser_context or {}).get("view")
+        limit = getattr(view, "max_request_body", MAX_SMALL_BODY)
+        most_values = getattr(view, "max_request_values", MAX_REQUEST_VALUES)
         body = stream.read(limit + 1)
         if len(body) > limit:
             raise exceptions.ParseError(
                 f"The request body is larger than this API needs ({limit} bytes)."
             )
-        if body.count(b",") >= MAX_REQUEST_VALUES:
+        if body.count(b",") >= most_values:
             raise exceptions.ParseError(
-                f"The request body holds more values than this API needs ({MAX_REQUEST_VALUES})."
+                f"The request body holds more values than this API needs ({most_values})."
             )
         try:
             data = super().parse(io.BytesIO(body), media_type, parser_context)
@@ -156,6 +159,9 @@ class PrepareView(UploadAPIView):
     max_request_body = MAX_PREPARE_BODY
 
     def post(self, request: Request) -> Response:
+        return Response(self.prepared(request).as_json())
+
+    def prepared(self, request: Request, *, every_part: bool = False) -> PreparedUpload:
         new: NewUpload = self.validated(request)["upload"]
         self.check_field_permissions(request, new.field)
         config = get_settings()
@@ -164,7 +170,7 @@ class PrepareView(UploadAPIView):
             throttle = AnonymousMultipartThrottle(rate)
             if not throttle.allow_request(request, self):
                 self.throttled(request, throttle.wait() or 1.0)
-        return Response(uploads.prepare(new, request, config).as_json())
+        return uploads.prepare(new, request, config, every_part=every_part)
 
 
 class PartsView(UploadAPIView):

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from s3_file_field.checksums import ALGORITHMS
 from s3_file_field.values import UploadTicket, sign_field_value, sign_upload_ticket
 
+from .test_hostile_requests import ENDPOINTS
+
 pytestmark = pytest.mark.once
 
 EXAMPLES_PER_ENDPOINT = 2_000
@@ -231,10 +233,7 @@ hostile_keys = st.sampled_from(
 )
 
 
-@pytest.mark.parametrize(
-    "endpoint",
-    ["upload-prepare", "upload-parts", "upload-status", "upload-finalize", "upload-abort"],
-)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 @given(data=st.data())
 @settings(max_examples=100, deadline=None, derandomize=True)
 def test_deep_and_huge_bodies(endpoint, data):

@@ -24,7 +24,17 @@ pytestmark = pytest.mark.django_db
 
 # What the views take at most: the largest finalize the protocol allows fits.
 MAX_REQUEST_BODY = 2 * MiB
-ENDPOINTS = ["upload-prepare", "upload-parts", "upload-status", "upload-finalize", "upload-abort"]
+ENDPOINTS = [
+    "upload-prepare",
+    "upload-parts",
+    "upload-status",
+    "upload-finalize",
+    "upload-abort",
+    # The 1.x protocol's, over the same parser (legacy.py).
+    "upload-initialize",
+    "upload-complete",
+    "finalize",
+]
 
 
 def raw_post(client, endpoint: str, body: str | bytes):
