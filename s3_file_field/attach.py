@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, router, transaction
 
-from .exceptions import UploadAlreadyAttached
+from .conf import get_settings
+from .exceptions import OtherUploader, UploadAlreadyAttached
+from .values import FieldValue, read_field_value
 
 if TYPE_CHECKING:
     from django.db import models
@@ -45,6 +47,18 @@ def uploader_refusal(uploader: str | None, request: Any, bound: bool) -> str | N
     if uploader_of(request) != uploader:
         return OTHER_UPLOADER
     return None
+
+
+def checked_field_value(value: Any, field_id: str, request: Any) -> FieldValue:
+    """A submitted field value as every way in checks it (forms, serializers, a form's widget
+    rendering it back): signed for the field `field_id`, not expired, and `request`'s to use.
+    Raises InvalidSignedValue or OtherUploader, with the reason."""
+    config = get_settings()
+    upload = read_field_value(value, field_id, max_age=config.field_value_max_age)
+    refusal = uploader_refusal(upload.uploader, request, config.values_bound_to_uploader)
+    if refusal:
+        raise OtherUploader(refusal)
+    return upload
 
 
 # `models` is imported where used: this module is imported with the package, while Django is

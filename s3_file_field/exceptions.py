@@ -11,6 +11,11 @@ class InvalidSignedValue(Exception):
     """A signed value that is forged, tampered with, truncated, expired or of another kind."""
 
 
+class OtherUploader(Exception):
+    """A valid field value that the requester may not use: another signed-in user made it
+    (`S3FF_VALUES_BOUND_TO_UPLOADER`); the message says why."""
+
+
 class InvalidFileName(ValueError):
     """A user's file name that cannot name an object (a path, control characters...)."""
 

@@ -161,13 +161,6 @@ class S3FileField(FileField):
                 kwargs.setdefault("accept", self.accept)
         return super().formfield(**kwargs)
 
-    def save_form_data(self, instance: models.Model, data: Any) -> None:
-        # A string assigned to a FileField is taken as already stored: nothing is uploaded
-        # again through Django, which is the point.
-        if isinstance(data, S3PlaceholderFile):
-            data = data.name
-        super().save_form_data(instance, data)
-
     def validate(self, value: Any, model_instance: models.Model | None) -> None:
         super().validate(value, model_instance)
         name = getattr(value, "name", None)
@@ -180,8 +173,8 @@ class S3FileField(FileField):
         if isinstance(getattr(assigned, "_file", None), S3PlaceholderFile) and not getattr(
             assigned, "_committed", True
         ):
-            # A finished upload assigned in code (`Attachment(file=...)`), not by a form: it
-            # is in the bucket already, so only its name is saved, as save_form_data does.
+            # A finished upload (from a form, or assigned in code: `Attachment(file=...)`) is
+            # in the bucket already: only its name is saved, nothing is uploaded through Django.
             setattr(model_instance, self.attname, assigned.file.name)
         file = super().pre_save(model_instance, add)
         if isinstance(file.name, AttachableName):

@@ -12,14 +12,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .attach import AttachableName, uploader_refusal
-from .conf import get_settings
+from .attach import AttachableName, checked_field_value
 from .context import current_request
-from .exceptions import InvalidSignedValue, PlainUploadRefused
+from .exceptions import InvalidSignedValue, OtherUploader, PlainUploadRefused
 from .fallback import plain_uploads_allowed, store_plain_upload
 from .filenames import is_accepted, parse_accept
 from .files import S3PlaceholderFile
-from .values import read_field_value
 from .widgets import (
     AdminS3FileInput,
     S3FileInput,
@@ -107,18 +105,10 @@ class S3FormFileField(forms.FileField):
 
     def to_python(self, data: Any) -> Any:
         if isinstance(data, SubmittedFieldValue):
-            config = get_settings()
             try:
-                value = read_field_value(
-                    str(data), self.model_field_id, max_age=config.field_value_max_age
-                )
-            except InvalidSignedValue as error:
+                value = checked_field_value(str(data), self.model_field_id, current_request())
+            except (InvalidSignedValue, OtherUploader) as error:
                 raise self._invalid(str(error)) from None
-            refusal = uploader_refusal(
-                value.uploader, current_request(), config.values_bound_to_uploader
-            )
-            if refusal:
-                raise self._invalid(refusal)
             # Whether another record holds it is the model field's to say (`validate`): it
             # knows which record is being saved.
             data = S3PlaceholderFile(
@@ -231,6 +221,8 @@ class S3MultipleFileField(forms.Field):
     def to_python(self, data: Any) -> list[Any]:
         if not data:
             return []
+        # Counted before any value is read: a long list costs one message, not one check each.
+        self._check_count(len(data))
         files: list[Any] = []
         errors: list[ValidationError] = []
         for item in data:
@@ -247,14 +239,16 @@ class S3MultipleFileField(forms.Field):
             raise ValidationError(errors)
         return files
 
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if self.max_files is not None and len(value) > self.max_files:
+    def _check_count(self, count: int) -> None:
+        if self.max_files is not None and count > self.max_files:
             raise ValidationError(
                 self.error_messages["too_many"],
                 code="too_many",
-                params={"max_files": self.max_files, "count": len(value)},
+                params={"max_files": self.max_files, "count": count},
             )
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
         total = sum(file.size or 0 for file in value)
         if self.max_total_size is not None and total > self.max_total_size:
             raise ValidationError(

@@ -7,13 +7,11 @@ from typing import Any
 from django.core.files import File
 from rest_framework import serializers
 
-from .attach import ALREADY_ATTACHED, AttachableName, held_elsewhere, uploader_refusal
-from .conf import get_settings
+from .attach import ALREADY_ATTACHED, AttachableName, checked_field_value, held_elsewhere
 from .context import current_request
-from .exceptions import InvalidSignedValue
+from .exceptions import InvalidSignedValue, OtherUploader
 from .fields import S3FileField
 from .registry import get_field
-from .values import read_field_value
 
 
 class S3FileSerializerField(serializers.FileField):
@@ -67,15 +65,13 @@ class S3FileSerializerField(serializers.FileField):
         field = self.model_field
         if field is None:
             self.fail("no_field_id")
-        config = get_settings()
+        request = self.context.get("request", current_request())
         try:
-            value = read_field_value(data, field.id, max_age=config.field_value_max_age)
+            value = checked_field_value(data, field.id, request)
         except InvalidSignedValue as error:
             self.fail("invalid_upload", reason=str(error))
-        request = self.context.get("request", current_request())
-        refusal = uploader_refusal(value.uploader, request, config.values_bound_to_uploader)
-        if refusal:
-            self.fail("other_uploader", reason=refusal)
+        except OtherUploader as error:
+            self.fail("other_uploader", reason=str(error))
         # The record being updated may hold it already: a retried PUT of the same record.
         instance = getattr(self.parent, "instance", None)
         if held_elsewhere(field, value.name, getattr(instance, "pk", None)):

@@ -13,11 +13,11 @@ from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
-from .attach import uploader_refusal
+from .attach import checked_field_value
 from .conf import get_settings
 from .context import current_request, was_stopped
-from .exceptions import InvalidSignedValue
-from .values import FieldValue, read_field_value
+from .exceptions import InvalidSignedValue, OtherUploader
+from .values import FieldValue
 
 # Built from javascript-client/ into the package's static files.
 WIDGET_SCRIPT = "s3_file_field/widget.js"
@@ -95,14 +95,10 @@ def kept_upload(value: Any, field_id: str | None) -> FieldValue | None:
     error the form field reports."""
     if not isinstance(value, SubmittedFieldValue) or not field_id:
         return None
-    config = get_settings()
     try:
-        upload = read_field_value(str(value), field_id, max_age=config.field_value_max_age)
-    except InvalidSignedValue:
+        return checked_field_value(str(value), field_id, current_request())
+    except (InvalidSignedValue, OtherUploader):
         return None
-    if uploader_refusal(upload.uploader, current_request(), config.values_bound_to_uploader):
-        return None
-    return upload
 
 
 @dataclass(frozen=True)

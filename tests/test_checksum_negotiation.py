@@ -246,27 +246,6 @@ def test_hostile_checksum_algorithms_are_a_400_that_echoes_nothing(api_client, a
     assert len(response.content) < 300
 
 
-@pytest.mark.parametrize(
-    ("part_checksums", "fragment"),
-    [
-        ([{"part_number": 1, "checksum": base64.b64encode(b"12345").decode()}], "4-byte crc32"),
-        ([{"part_number": 1, "checksum": "not base64"}], "4-byte crc32"),
-        ([{"part_number": 1}], "base64 of the part"),
-    ],
-)
-def test_part_checksums_of_the_wrong_form_are_refused(api_client, part_checksums, fragment):
-    body = {
-        "field_id": "test_app.Resource.blob",
-        "file_name": "a",
-        "file_size": 1,
-        "checksum": "crc32",
-        "part_checksums": part_checksums,
-    }
-    response = post(api_client, "upload-prepare", body)
-    assert response.status_code == 400
-    assert fragment in str(response.json()["part_checksums"])
-
-
 @override_settings(S3FF_CHECKSUM_ALGORITHMS=[])
 def test_a_store_that_verifies_nothing_gets_uploads_without_checksums(api_client, s3_client):
     data = b"unchecked"

@@ -141,21 +141,32 @@ def test_a_part_checked_by_its_etag_is_signed_for_its_md5_on_demand(
 
 
 @pytest.mark.parametrize(
-    ("checksums", "fragment"),
+    ("algorithm", "checksums", "fragment"),
     [
-        ("abc", "expected a list"),
-        ([{"part_number": 1, "content_md5": "not base64!"}], "16-byte md5"),
-        ([{"part_number": 1, "content_md5": base64.b64encode(b"x" * 20).decode()}], "16-byte md5"),
-        ([{"part_number": 0, "content_md5": md5(b"")}], "part_number"),
-        ([{"part_number": 2, "content_md5": md5(b"")}], "there is no part 2"),
+        ("md5", "abc", "expected a list"),
+        ("md5", [{"part_number": 1, "content_md5": "not base64!"}], "16-byte md5"),
+        (
+            "md5",
+            [{"part_number": 1, "content_md5": base64.b64encode(b"x" * 20).decode()}],
+            "16-byte md5",
+        ),
+        ("md5", [{"part_number": 0, "content_md5": md5(b"")}], "part_number"),
+        ("md5", [{"part_number": 2, "content_md5": md5(b"")}], "there is no part 2"),
+        (
+            "crc32",
+            [{"part_number": 1, "checksum": base64.b64encode(b"12345").decode()}],
+            "4-byte crc32",
+        ),
+        ("crc32", [{"part_number": 1, "checksum": "not base64"}], "4-byte crc32"),
+        ("crc32", [{"part_number": 1}], "base64 of the part"),
     ],
 )
-def test_bad_checksums(api_client, checksums, fragment):
+def test_bad_checksums(api_client, algorithm, checksums, fragment):
     body = {
         "field_id": "test_app.Resource.blob",
         "file_name": "a.bin",
         "file_size": 10,
-        "checksum": "md5",
+        "checksum": algorithm,
         "part_checksums": checksums,
     }
     response = post(api_client, "upload-prepare", body)

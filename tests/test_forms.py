@@ -383,3 +383,10 @@ def test_a_resizing_widget_renders_its_rule():
 def test_a_resize_rule_that_makes_no_sense_is_refused(options, message):
     with pytest.raises(ValueError, match=message):
         ImageResize(**options)
+
+
+def test_too_many_values_are_refused_before_any_is_read():
+    form = attachments_form(["forged"] * 900)
+    assert not form.is_valid()
+    # One message: the values were not each checked and reported.
+    assert form.errors["attachments"] == ["At most 5 files can be sent here; 900 were."]

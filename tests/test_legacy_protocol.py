@@ -232,3 +232,29 @@ def test_complete_refuses_what_the_upload_is_not(api_client, settings, tamper):
     # Nothing was made to sign a value for.
     finalized = post(api_client, "finalize/", {"upload_signature": initialized["upload_signature"]})
     assert finalized.status_code == 400
+
+
+@pytest.mark.django_db
+def test_another_users_upload_cannot_be_completed_or_finalized(api_client, settings):
+    from django.contrib.auth.models import User
+
+    settings.S3FF_PART_SIZE = 5 * MiB
+    owner, other = User.objects.create_user("owner"), User.objects.create_user("other")
+    api_client.force_authenticate(owner)
+    data = os.urandom(10)
+    initialized = initialize(api_client, len(data))
+    parts = put_parts(initialized, data)
+    api_client.force_authenticate(other)
+    signature = {"upload_signature": initialized["upload_signature"]}
+    completed = post(
+        api_client,
+        "upload-complete/",
+        {**signature, "upload_id": initialized["upload_id"], "parts": parts},
+    )
+    assert completed.status_code == 403, completed.content
+    assert post(api_client, "finalize/", signature).status_code == 403
+    # Its owner still can.
+    api_client.force_authenticate(owner)
+    body = {**signature, "upload_id": initialized["upload_id"], "parts": parts}
+    assert post(api_client, "upload-complete/", body).status_code == 200
+    assert post(api_client, "finalize/", signature).status_code == 200

@@ -30,13 +30,27 @@ export function readsInPieces(blob: Blob): blob is Blob & ReadsInPieces {
   return typeof (blob as Partial<ReadsInPieces>)[openPieceReader] === 'function';
 }
 
-/** Buffers of hashes done, for the next: hashing one part after another, Node reuses one. */
+/**
+ * Buffers of `pieceBytes` that pieces are read into, given back when their reader is done with
+ * them (a hash at once, a transport once the socket has the bytes). Each part in flight holds
+ * two (one sending, one being read) and a hash one: no more than this many wait idle.
+ */
 const idleBuffers: Uint8Array[] = [];
-const maxIdleBuffers = 4;
+const maxIdleBuffers = 20;
+
+/** A buffer of `pieceBytes`, not zeroed if reused: read into before it is read. */
+export function takePieceBuffer(): Uint8Array {
+  return idleBuffers.pop() ?? new Uint8Array(pieceBytes);
+}
+
+/** Gives back a buffer of {@link takePieceBuffer} that nothing uses any more. */
+export function givePieceBuffer(buffer: Uint8Array): void {
+  if (idleBuffers.length < maxIdleBuffers) idleBuffers.push(buffer);
+}
 
 /** Hands every piece of `blob` to `visit`, in order, in one reused buffer that the next piece overwrites. */
 export async function visitPieces(blob: Blob & ReadsInPieces, visit: (piece: Uint8Array) => void): Promise<void> {
-  const buffer = idleBuffers.pop() ?? new Uint8Array(pieceBytes);
+  const buffer = takePieceBuffer();
   const reader = await blob[openPieceReader]();
   try {
     for (let position = 0; position < blob.size; ) {
@@ -49,6 +63,6 @@ export async function visitPieces(blob: Blob & ReadsInPieces, visit: (piece: Uin
     }
   } finally {
     await reader.close();
-    if (idleBuffers.length < maxIdleBuffers) idleBuffers.push(buffer);
+    givePieceBuffer(buffer);
   }
 }

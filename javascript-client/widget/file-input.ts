@@ -11,6 +11,7 @@ import {
 } from '../src/index.js';
 import { resumeKey } from '../src/resume.js';
 import { isAccepted } from './accept.js';
+import { acceptDroppedFiles, putInInput } from './drop-zone.js';
 import { canKeepHandles, fileOf, forgetHandle, keepHandle, keptHandle, pickFile } from './file-handles.js';
 import { formatBytes, formatDuration, formatPercent } from './format.js';
 import { formsetGroup, spreadOverNewRows } from './formset-rows.js';
@@ -211,9 +212,7 @@ export class S3FileInputWidget {
 
   /** Uploads a file that did not come through the input, which is kept in step (`required`). */
   private startFromPicker(file: File): void {
-    const transfer = new DataTransfer();
-    transfer.items.add(file);
-    this.input.files = transfer.files;
+    putInInput(this.input, file, false);
     this.start(file);
   }
 
@@ -350,36 +349,14 @@ export class S3FileInputWidget {
         this.start(this.file);
       }
     });
-    this.dropZone.addEventListener('dragenter', (event) => this.onDragOver(event));
-    this.dropZone.addEventListener('dragover', (event) => this.onDragOver(event));
-    this.dropZone.addEventListener('dragleave', () => this.root.classList.remove('s3ff-dragging'));
-    this.dropZone.addEventListener('drop', (event) => this.onDrop(event));
+    acceptDroppedFiles(this.dropZone, this.root, input, (files) => this.onDrop(files));
     this.forms.watch(this);
   }
 
-  private onDragOver(event: DragEvent): void {
-    if (this.input.disabled || !event.dataTransfer?.types.includes('Files')) {
-      return;
-    }
-    event.preventDefault();
-    event.dataTransfer.dropEffect = 'copy';
-    this.root.classList.add('s3ff-dragging');
-  }
-
-  private onDrop(event: DragEvent): void {
-    this.root.classList.remove('s3ff-dragging');
-    const files = event.dataTransfer?.files;
-    if (this.input.disabled || files === undefined || files.length === 0) {
-      return;
-    }
-    event.preventDefault();
-    const [first, ...others] = [...files];
+  private onDrop(files: readonly File[]): void {
+    const [first, ...others] = files;
     if (first === undefined) return;
-    // Keep the native input in step, so `required` and the file name it shows stay true.
-    const one = new DataTransfer();
-    one.items.add(first);
-    this.input.files = one.files;
-    this.input.dispatchEvent(new Event('change', { bubbles: true }));
+    putInInput(this.input, first, true);
     // Several files on a row of a formset (the admin's inlines): a new row for each other one.
     if (others.length > 0 && formsetGroup(this.fieldName) !== undefined) {
       void spreadOverNewRows(this.fieldName, others).then((left) => {

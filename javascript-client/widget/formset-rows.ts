@@ -4,6 +4,8 @@
  * "Add another" link adds one, to upload there. Django's admin names the row inputs
  * `<prefix>-<index>-<field>` and puts the link in `#<prefix>-group .add-row a`.
  */
+import { putInInput } from './drop-zone.js';
+
 const rowInputName = /^(.+)-(\d+)-([^-]+)$/;
 
 /** The name of a row's file input, before or after a widget took it over. */
@@ -42,10 +44,7 @@ export async function spreadOverNewRows(fieldName: string, files: readonly File[
     const inputs = [...group.querySelectorAll<HTMLInputElement>('input[type="file"]')].filter(sameField);
     const input = inputs.at(-1);
     if (input === undefined) return files.slice(index);
-    const transfer = new DataTransfer();
-    transfer.items.add(file);
-    input.files = transfer.files;
-    input.dispatchEvent(new Event('change', { bubbles: true }));
+    putInInput(input, file, true);
   }
   return [];
 }

@@ -1,3 +1,4 @@
+import { acceptDroppedFiles } from './drop-zone.js';
 import { S3FileInputWidget } from './file-input.js';
 import { formatBytes } from './format.js';
 import { interpolate, readMessages, type WidgetMessages } from './messages.js';
@@ -60,19 +61,7 @@ export class S3ManyFilesWidget {
       this.add([...(input.files ?? [])]);
       input.value = '';
     });
-    this.dropZone.addEventListener('dragover', (event) => {
-      if (!event.dataTransfer?.types.includes('Files')) return;
-      event.preventDefault();
-      this.root.classList.add('s3ff-dragging');
-    });
-    this.dropZone.addEventListener('dragleave', () => this.root.classList.remove('s3ff-dragging'));
-    this.dropZone.addEventListener('drop', (event) => {
-      this.root.classList.remove('s3ff-dragging');
-      const files = event.dataTransfer?.files;
-      if (input.disabled || files === undefined || files.length === 0) return;
-      event.preventDefault();
-      this.add([...files]);
-    });
+    acceptDroppedFiles(this.dropZone, this.root, input, (files) => this.add(files));
   }
 
   /** Adds a row for each file the field's limits let in; says which were not, and why. */

@@ -2,7 +2,13 @@
 // See ../node-requests.ts: Node's declarations for types only, its modules loaded at run time.
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { defaultNodeConcurrency } from '../defaults.js';
-import { openPieceReader, pieceBytes, type ReadsInPieces, readsInPieces } from '../file-pieces.js';
+import {
+  givePieceBuffer,
+  openPieceReader,
+  type ReadsInPieces,
+  readsInPieces,
+  takePieceBuffer,
+} from '../file-pieces.js';
 import { failWhenIdle, type NodeHttpSender, nodeHttpSenders } from '../node-requests.js';
 import type { PartPutRequest, PartPutResponse, PartTransport } from './types.js';
 
@@ -118,30 +124,13 @@ interface Piece {
   readonly sent?: () => void;
 }
 
-/**
- * Buffers of `pieceBytes` that `openFile`'s Blobs are read into, taken back once the socket has
- * them: reused, they cost no page faults and keep RSS flat. Each part in flight holds two (one
- * sending, one being read); no more than this many wait idle.
- */
-const idleBuffers: Buffer[] = [];
-const maxIdleBuffers = 2 * defaultNodeConcurrency;
-
-function takeBuffer(): Buffer {
-  // Never a slice of Node's shared pool: the whole buffer is this piece's.
-  return idleBuffers.pop() ?? Buffer.allocUnsafeSlow(pieceBytes);
-}
-
-function giveBack(buffer: Buffer): void {
-  if (idleBuffers.length < maxIdleBuffers) idleBuffers.push(buffer);
-}
-
 /** The pieces of an `openFile` Blob, each read into a pooled buffer while the one before is sent. */
 async function* pooledPieces(body: Blob & ReadsInPieces): AsyncGenerator<Piece> {
   const reader = await body[openPieceReader]();
   const readAt = async (position: number): Promise<Piece> => {
-    const buffer = takeBuffer();
+    const buffer = takePieceBuffer();
     const bytesRead = await reader.read(buffer, position);
-    return { bytes: buffer.subarray(0, bytesRead), sent: () => giveBack(buffer) };
+    return { bytes: buffer.subarray(0, bytesRead), sent: () => givePieceBuffer(buffer) };
   };
   try {
     let next = body.size > 0 ? readAt(0) : undefined;
