@@ -295,6 +295,24 @@ def test_upload_through_the_api(installed, served):
     assert got["Body"].read() == data
 
 
+def test_the_wheel_with_the_client_extra_uploads_from_a_shell(installed, served, tmp_path):
+    (wheel,) = (installed.workdir / "s3-file-field" / "dist").glob("*.whl")
+    data = os.urandom(70_000)
+    path = tmp_path / "from-a-shell.bin"
+    path.write_bytes(data)
+    output = installed.run(
+        f'pip install --quiet "{wheel}[client]"\n'
+        f"s3ff upload {path} --url {served}/api/s3-upload/ --field documents.Document.file "
+        "--json --quiet"
+    )
+    # The output is stdout then stderr (pip's notices, if any).
+    (result,), _ = json.JSONDecoder().raw_decode(output[output.index("[") :])
+    got = admin_client(installed.env["S3_ENDPOINT_URL"]).get_object(
+        Bucket=BUCKET, Key=result["object_key"]
+    )
+    assert got["Body"].read() == data
+
+
 def reachable_declarations(package: Path) -> set[str]:
     """The files `exports` names, and every declaration file the types import from them."""
     manifest = json.loads((package / "package.json").read_text())
