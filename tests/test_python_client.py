@@ -33,6 +33,9 @@ from tests.harness.seaweedfs import wait_until
 from .harness.driver import MiB
 from .harness.storages import s3_storage
 
+# The client does not depend on Django's version; the server's side has its own tests.
+pytestmark = pytest.mark.once
+
 FIELD = "test_app.Resource.blob"
 PART = 5 * MiB
 S3FF = Path(sys.executable).parent / "s3ff"
@@ -385,6 +388,30 @@ def test_the_cli_exit_codes(live_server, tmp_path):
     assert "S3FF_TOKEN" in helped.stdout
 
 
+def interrupted_s3ff(
+    proxy, path: Path, *args: str, parts_begun: int = 1
+) -> subprocess.CompletedProcess[str]:
+    """s3ff interrupted by SIGINT once PUTs of `parts_begun` parts reached the store's proxy."""
+    process = subprocess.Popen(
+        [str(S3FF), "upload", str(path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(
+            lambda: True if len(proxy.stats()["part_puts"]) >= parts_begun else None,
+            timeout=60,
+            what=f"PUTs of {parts_begun} parts",
+        )
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_leaves_no_multipart_upload(
     live_server, part_size, fault_proxy, s3_client, settings, tmp_path
@@ -393,24 +420,36 @@ def test_ctrl_c_leaves_no_multipart_upload(
     fault_proxy.set_mode(Mode("throttle", bytes_per_second=2 * MiB))
     path = tmp_path / "interrupted.bin"
     path.write_bytes(pattern(6 * PART))
-    process = subprocess.Popen(
-        [str(S3FF), "upload", str(path), "--url", api_url(live_server), "--field", FIELD],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_until(
-            lambda: True if fault_proxy.stats()["part_puts"] else None,
-            timeout=60,
-            what="the first part PUT",
-        )
-        assert uploads_named(s3_client, settings.S3_BUCKET, "interrupted.bin")
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr
+    done = interrupted_s3ff(fault_proxy, path, "--url", api_url(live_server), "--field", FIELD)
+    assert done.returncode == 130, done.stderr
+    assert "interrupted; the upload in progress was aborted" in done.stderr
     assert uploads_named(s3_client, settings.S3_BUCKET, "interrupted.bin") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_with_resume_pauses_and_the_same_command_goes_on(
+    live_server, part_size, fault_proxy, s3_client, settings, tmp_path
+):
+    fault_proxy.set_mode(Mode("throttle", bytes_per_second=4 * MiB))
+    path = tmp_path / "paused.bin"
+    data = pattern(4 * PART, 9)
+    path.write_bytes(data)
+    command = ["--url", api_url(live_server), "--field", FIELD, "--resume", str(tmp_path / "r")]
+    # One part at a time: once part 2 is begun, part 1 is stored.
+    done = interrupted_s3ff(fault_proxy, path, "--concurrency", "1", *command, parts_begun=2)
+    assert done.returncode == 130, done.stderr
+    assert "the same command goes on where this one stopped" in done.stderr
+    # Kept on the store: the multipart upload is there, unfinished.
+    assert uploads_named(s3_client, settings.S3_BUCKET, "paused.bin")
+    fault_proxy.set_mode(Mode("pass"))
+    fault_proxy.reset_stats()
+    again = s3ff("upload", str(path), *command, "--json")
+    assert again.returncode == 0, again.stderr
+    (result,) = json.loads(again.stdout)
+    assert saved(result["field_value"]) == data
+    # Part 1 was stored before the signal: it does not go again. Part 2 was under way (it goes
+    # again unless it landed meanwhile); the last part had not begun.
+    sent = {int(number) for number in fault_proxy.stats()["part_puts"]}
+    assert 1 not in sent
+    assert 4 in sent
+    assert sent <= {2, 3, 4}

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -73,6 +73,7 @@ class S3FileFieldClient:
     def __init__(
         self,
         base_url: str,
+        api_session: Any = None,
         *,
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
@@ -98,6 +99,8 @@ class S3FileFieldClient:
         if http_client is None:
             http_client = httpx.Client(timeout=timeout, follow_redirects=False)
             self._owned.append(http_client)
+        if api_session is not None:
+            _adopt_requests_session(http_client, api_session)
         if token is not None:
             http_client.headers["Authorization"] = f"Token {token}"
         http_client.headers.update(dict(headers or {}))
@@ -133,10 +136,13 @@ class S3FileFieldClient:
         content_type: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
+        keep_on_cancel: bool = False,
     ) -> UploadResult:
         """Uploads a path, a binary file object (from its position) or bytes for the
         `S3FileField` named `field_id` ("app_label.Model.field"). `cancel`, when set, stops
-        the upload and frees it on the store (as Ctrl+C does), raising UploadCancelledError.
+        the upload and frees it on the store (as Ctrl+C does), raising UploadCancelledError;
+        with `keep_on_cancel` and `resume`, it is kept instead, for the next upload of the
+        same file to go on with.
         """
         source = open_source(file)
         try:
@@ -152,13 +158,14 @@ class S3FileFieldClient:
                 content_type or "application/octet-stream",
                 on_progress,
                 cancel,
+                keep_on_cancel,
             )
             return run.run()
         finally:
             source.close()
 
     def upload_file(
-        self, file_stream: BinaryIO, file_name: str, file_content_type: str, field_id: str
+        self, *, file_stream: BinaryIO, file_name: str, file_content_type: str, field_id: str
     ) -> str:
         """django-s3-file-field-client 1.x's call, for scripts written for it: the field value."""
         return self.upload(
@@ -179,6 +186,29 @@ class S3FileFieldClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# What requests sets on every session: not the caller's, and httpx sets its own.
+_REQUESTS_DEFAULT_HEADERS = {"user-agent", "accept-encoding", "accept", "connection"}
+
+
+def _adopt_requests_session(http: httpx.Client, session: Any) -> None:
+    """The authentication of a `requests.Session`, as 1.x's client took it: its headers, its
+    cookies, and its `auth` where that is a (user, password) pair."""
+    headers, cookies, auth = (
+        getattr(session, name, None) for name in ("headers", "cookies", "auth")
+    )
+    if headers is None or cookies is None:
+        raise InvalidInputError("api_session must be a requests.Session (or use http_client)")
+    for name, value in headers.items():
+        if name.lower() not in _REQUESTS_DEFAULT_HEADERS:
+            http.headers[name] = value
+    for cookie in cookies:
+        http.cookies.jar.set_cookie(cookie)
+    if isinstance(auth, tuple) and len(auth) == 2:
+        http.auth = httpx.BasicAuth(*auth)
+    elif auth is not None:
+        raise InvalidInputError("api_session.auth other than (user, password): use http_client")
 
 
 __all__ = [

@@ -46,6 +46,8 @@ MiB = 1024 * 1024
 SURELY_ONE_PART = 5 * MiB
 # Bytes read and sent at a time: what each part in flight holds in memory.
 CHUNK = MiB
+# S3's most parts in one upload: a plan of more is not a real server's.
+S3_MAX_PARTS = 10_000
 # A part PUT's error answer is read up to this: enough for S3's error document.
 MAX_ERROR_BODY = 64 * 1024
 
@@ -194,8 +196,11 @@ class UploadRun:
         content_type: str,
         on_progress: Callable[[Progress], None] | None,
         cancel: threading.Event | None,
+        keep_on_cancel: bool = False,
     ) -> None:
         self.engine, self.source, self.field_id = engine, source, field_id
+        # With a resume store: a cancel pauses (the upload is kept to go on later).
+        self.keep_on_cancel = keep_on_cancel and engine.resume_store is not None
         self.file_name, self.content_type = file_name, content_type
         self.on_progress, self.cancel = on_progress, cancel
         self.stop = StopFlag(cancel)
@@ -278,7 +283,7 @@ class UploadRun:
         multipart = prepared.get("upload_id") is not None
         part_count, part_size = prepared["part_count"], prepared["part_size"]
         fits = (
-            part_count >= 1
+            1 <= part_count <= S3_MAX_PARTS
             and part_size >= 1
             and (part_count - 1) * part_size < max(size, 1) <= max(part_count * part_size, 1)
         )
@@ -437,9 +442,8 @@ class UploadRun:
         )
 
     def _fail(self, error: BaseException) -> None:
-        """Stops the parts in flight, then frees the upload on the store: always when the
-        caller cancelled (Ctrl+C included); otherwise unless a transient failure keeps it to
-        resume."""
+        """Stops the parts in flight, then frees the upload on the store, unless it is kept to
+        resume: after a transient failure, or a cancel (Ctrl+C included) that was to pause."""
         self.stop.set()
         if self.executor is not None:
             # Parts in flight see the flag within a chunk; none is left to land after the abort.
@@ -448,7 +452,8 @@ class UploadRun:
         if session is None:
             return
         cancelled = isinstance(error, KeyboardInterrupt | UploadCancelledError)
-        if self.engine.resume_store is not None and is_transient(error) and not cancelled:
+        resumable = self.engine.resume_store is not None and is_transient(error)
+        if self.keep_on_cancel if cancelled else resumable:
             return
         self.engine.api.abort(session.signature)
         self._forget()

@@ -43,7 +43,8 @@ exit codes:
   0    every file uploaded (and attached)
   1    some file failed: the reason is on stderr (and in --json's output)
   2    bad usage: an unknown option, a file that cannot be read
-  130  interrupted (Ctrl+C): the upload in progress was aborted on the store
+  130  interrupted (Ctrl+C): the upload in progress was aborted on the store (with
+       --resume, kept: the same command again goes on where it stopped)
 """
 
 
@@ -160,7 +161,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         json.dump(results, sys.stdout, indent=2)
         sys.stdout.write("\n")
     if cancel.is_set():
-        print("s3ff: interrupted; the upload in progress was aborted", file=sys.stderr)
+        if args.resume is None:
+            _say(sys.stderr, "interrupted; the upload in progress was aborted")
+        else:
+            _say(sys.stderr, "interrupted; the same command goes on where this one stopped")
         return EXIT_INTERRUPTED
     return EXIT_FAILED if any("error" in result for result in results) else EXIT_OK
 
@@ -221,6 +225,7 @@ def _upload_one(
             content_type=args.content_type,
             on_progress=show,
             cancel=cancel,
+            keep_on_cancel=args.resume is not None,
         )
     except S3FileFieldClientError as error:
         bar.close()
