@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants",
         default="",
-        help="also ours with other options on loopback, e.g. concurrency=4,checksums=off",
+        help="also ours with other options, in both scenarios, e.g. concurrency=4,checksums=off",
     )
     parser.add_argument("--throttle-mbps", type=float, default=20.0, help="per connection")
     parser.add_argument("--latency-ms", type=float, default=40.0, help="added round trip")
@@ -265,7 +265,11 @@ def main(argv: list[str] | None = None) -> int:
 
             plan = [("ours", "loopback"), ("raw", "loopback"), ("ours", "capped"),
                     ("legacy", "capped"), ("raw-parallel", "capped")]  # fmt: skip
-            plan += [(f"ours:{variant}", "loopback") for variant in variants(args.variants)]
+            plan += [
+                (f"ours:{variant}", scenario)
+                for variant in variants(args.variants)
+                for scenario in ("loopback", "capped")
+            ]
             log("warm-up")
             for client, scenario in plan:
                 upload(config(client, scenario), client_cores)

@@ -59,6 +59,7 @@ def register() -> None:
     checks.register(check_upload_to, TAG)
     checks.register(check_middleware, TAG)
     checks.register(check_signing, TAG)
+    checks.register(check_storage_parity, TAG)
     checks.register(check_store, TAG)
     checks.register(check_deploy, TAG, deploy=True)
 
@@ -67,18 +68,19 @@ def _origin_list(origins: Sequence[str | None]) -> str:
     return ", ".join(origin or "any origin" for origin in origins)
 
 
-def _rule_json(origins: Sequence[str]) -> str:
-    rule = recommended_rule(origins or ["https://www.example.com"])
+def _rule_json(origins: Sequence[str], request_headers: Sequence[str]) -> str:
+    rule = recommended_rule(origins or ["https://www.example.com"], request_headers)
     return json.dumps(rule.as_s3(), separators=(", ", ": "))
 
 
 def cors_messages(
     group: StorageGroup, rules: list[CorsRule] | None, site: SiteOrigins
 ) -> list[checks.CheckMessage]:
-    report = evaluate_cors(rules, site.origins)
+    request_headers = group.backend.cors_request_headers()
+    report = evaluate_cors(rules, site.origins, request_headers)
     fix = (
         f"Run `manage.py s3ff_cors --apply` to add this rule ahead of the bucket's others, "
-        f"or add it yourself: {_rule_json(site.origins)}"
+        f"or add it yourself: {_rule_json(site.origins, request_headers)}"
     )
     if not site.origins:
         fix += (
@@ -257,6 +259,33 @@ def check_signing(
                     obj=group.label,
                     id="s3_file_field.E007",
                 )
+            )
+    return messages
+
+
+def check_storage_parity(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Direct uploads are stored as the storage stores files on save; these say where that
+    cannot be so."""
+    messages: list[checks.CheckMessage] = []
+    for group in storage_groups(app_configs):
+        try:
+            group.backend.stored_headers("s3ff-check", "application/octet-stream")
+        except NotSupported as error:
+            messages.append(
+                checks.Error(
+                    f"Direct uploads cannot be stored as this storage stores files: {error}",
+                    hint="Encrypt with a key of the store's instead (ServerSideEncryption "
+                    "'AES256' or 'aws:kms' in AWS_S3_OBJECT_PARAMETERS), or give these fields "
+                    "a storage without customer-provided keys.",
+                    obj=group.label,
+                    id="s3_file_field.E021",
+                )
+            )
+        for what, hint in group.backend.unhonoured_settings():
+            messages.append(
+                checks.Warning(what, hint=hint, obj=group.label, id="s3_file_field.W022")
             )
     return messages
 

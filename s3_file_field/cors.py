@@ -11,7 +11,7 @@ from django.conf import settings
 
 from .checksums import CHECKSUM_HEADERS
 from .conf import get_settings
-from .headers import single_put_headers
+from .headers import object_headers, single_put_headers
 
 # The rule `manage.py s3ff_cors --apply` writes carries this ID, so that it can be replaced
 # without touching the bucket's other rules.
@@ -21,7 +21,10 @@ CORS_RULE_ID = "s3-file-field"
 # the stored headers it must send empty), and the checksum header of a part signed for one
 # (`x-amz-checksum-crc32` where the store verifies it; `Content-MD5` where it verifies only
 # that, or a part is sent again after arriving altered).
-CORS_REQUEST_HEADERS = (*single_put_headers("application/octet-stream"), *CHECKSUM_HEADERS)
+CORS_REQUEST_HEADERS = (
+    *single_put_headers(object_headers("application/octet-stream")),
+    *CHECKSUM_HEADERS,
+)
 CORS_REQUEST_HEADERS_TEXT = (
     ", ".join(CORS_REQUEST_HEADERS[:-1]) + f" and {CORS_REQUEST_HEADERS[-1]} headers"
 )
@@ -165,7 +168,11 @@ class CorsReport:
         return not self.blocked and not self.etag_hidden
 
 
-def evaluate_cors(rules: Sequence[CorsRule] | None, origins: Sequence[str]) -> CorsReport:
+def evaluate_cors(
+    rules: Sequence[CorsRule] | None,
+    origins: Sequence[str],
+    request_headers: Sequence[str] = CORS_REQUEST_HEADERS,
+) -> CorsReport:
     """What a browser at each origin meets, with S3's rule: the first matching rule wins.
 
     The preflight of a part's PUT needs a rule for the origin, `PUT` and the request headers;
@@ -177,7 +184,7 @@ def evaluate_cors(rules: Sequence[CorsRule] | None, origins: Sequence[str]) -> C
     targets: list[str | None] = [*origins] or [None]
     for origin in targets:
         preflight = next(
-            (rule for rule in rules or () if rule.answers(origin, "PUT", CORS_REQUEST_HEADERS)),
+            (rule for rule in rules or () if rule.answers(origin, "PUT", request_headers)),
             None,
         )
         if preflight is None:
@@ -189,12 +196,14 @@ def evaluate_cors(rules: Sequence[CorsRule] | None, origins: Sequence[str]) -> C
     return CorsReport(tuple(blocked), tuple(hidden))
 
 
-def recommended_rule(origins: Sequence[str]) -> CorsRule:
+def recommended_rule(
+    origins: Sequence[str], request_headers: Sequence[str] = CORS_REQUEST_HEADERS
+) -> CorsRule:
     """The smallest rule that lets `origins` upload: PUT, its headers, ETag readable."""
     return CorsRule(
         allowed_origins=tuple(origins),
         allowed_methods=("PUT",),
-        allowed_headers=CORS_REQUEST_HEADERS,
+        allowed_headers=tuple(request_headers),
         expose_headers=("ETag",),
         max_age_seconds=CORS_MAX_AGE,
         id=CORS_RULE_ID,
@@ -202,7 +211,10 @@ def recommended_rule(origins: Sequence[str]) -> CorsRule:
 
 
 def rules_with_recommended(
-    current: Sequence[CorsRule] | None, origins: Sequence[str]
+    current: Sequence[CorsRule] | None,
+    origins: Sequence[str],
+    request_headers: Sequence[str] = CORS_REQUEST_HEADERS,
 ) -> list[CorsRule]:
     """The bucket's rules with ours first (S3 uses the first match) and its others kept."""
-    return [recommended_rule(origins), *(r for r in current or () if r.id != CORS_RULE_ID)]
+    ours = recommended_rule(origins, request_headers)
+    return [ours, *(r for r in current or () if r.id != CORS_RULE_ID)]

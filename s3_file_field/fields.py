@@ -64,6 +64,7 @@ class S3FileField(FileField):
         max_size: int | None = None,
         accept: str | None = None,
         upload_permission_classes: Sequence[type[BasePermission] | str] | None = None,
+        download_name: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("max_length", DEFAULT_MAX_LENGTH)
@@ -72,6 +73,9 @@ class S3FileField(FileField):
         self.accept = accept
         # Kept as given (classes or dotted paths): the upload API imports them when asked.
         self.upload_permission_classes = upload_permission_classes
+        # Direct uploads are stored with `Content-Disposition: ...; filename*=` the user's own
+        # file name, so that browsers save them under it (keys stay sanitised).
+        self.download_name = download_name
         super().__init__(*args, **kwargs)
 
     @staticmethod
@@ -150,6 +154,8 @@ class S3FileField(FileField):
             kwargs["accept"] = self.accept
         if self.upload_permission_classes is not None:
             kwargs["upload_permission_classes"] = list(self.upload_permission_classes)
+        if self.download_name:
+            kwargs["download_name"] = True
         return name, path, args, kwargs
 
     def formfield(self, **kwargs: Any) -> forms.Field | None:

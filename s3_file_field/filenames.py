@@ -7,6 +7,7 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from urllib.parse import quote
 
 from .conf import S3_MAX_KEY_BYTES
 from .exceptions import InvalidFileName
@@ -209,10 +210,19 @@ def runs_script_unasked(declared_type: str, served_type: str) -> bool:
     return is_active_type(served_type) and not is_active_type(declared_type)
 
 
-def content_disposition(content_type: str) -> str:
+def content_disposition(content_type: str, download_name: str | None = None) -> str:
     """The `Content-Disposition` an object of this type is stored with: `inline` only for types
-    known to be safe to show; anything else is downloaded when opened from the bucket."""
-    return "inline" if essence(content_type) in INLINE_TYPES else "attachment"
+    known to be safe to show; anything else is downloaded when opened from the bucket. With a
+    `download_name`, browsers save it under that name (RFC 6266): an ASCII `filename` for old
+    clients, and the name itself, UTF-8 and percent-encoded, as `filename*` (RFC 8187)."""
+    disposition = "inline" if essence(content_type) in INLINE_TYPES else "attachment"
+    if not download_name:
+        return disposition
+    fallback = "".join(
+        char if " " <= char <= "~" and char not in '"\\%' else "_" for char in download_name
+    )
+    encoded = quote(download_name, safe="!#$&+-.^_`|~")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def _fits_extension(kind: str, extension: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .filenames import content_disposition
 
 # Signed into every single PUT, and sent with every multipart completion where the backend can:
@@ -19,12 +21,19 @@ UNSET_PUT_HEADERS = {
 }
 
 
-def object_headers(content_type: str) -> dict[str, str]:
-    """The headers an uploaded object is stored with: its type, and a disposition that makes a
-    browser download anything not known to be safe to show from the bucket's origin."""
-    return {"Content-Type": content_type, "Content-Disposition": content_disposition(content_type)}
+def object_headers(content_type: str, download_name: str | None = None) -> dict[str, str]:
+    """The headers an uploaded object is stored with, beyond what its storage adds: its type,
+    and a disposition that makes a browser download anything not known to be safe to show
+    from the bucket's origin (under `download_name`, when the field keeps names)."""
+    return {
+        "Content-Type": content_type,
+        "Content-Disposition": content_disposition(content_type, download_name),
+    }
 
 
-def single_put_headers(content_type: str) -> dict[str, str]:
-    """Every header a single PUT is signed for and must send, exactly so."""
-    return {**object_headers(content_type), **CONDITIONAL_PUT_HEADERS, **UNSET_PUT_HEADERS}
+def single_put_headers(stored: Mapping[str, str]) -> dict[str, str]:
+    """Every header a single PUT is signed for and must send, exactly so: those the object is
+    to be `stored` with, the condition, and the other headers a store keeps, empty."""
+    named = {name.lower() for name in stored}
+    unset = {name: value for name, value in UNSET_PUT_HEADERS.items() if name.lower() not in named}
+    return {**stored, **CONDITIONAL_PUT_HEADERS, **unset}

@@ -13,7 +13,7 @@ from .conf import Settings
 from .exceptions import InvalidParts, ObjectExists, UploadNotFound, UploadRefused
 from .fields import S3FileField
 from .filenames import runs_script_unasked
-from .headers import UNSET_PUT_HEADERS, object_headers, single_put_headers
+from .headers import UNSET_PUT_HEADERS, single_put_headers
 from .protocol import FinalizedUpload, NewUpload, PreparedUpload, PresignedPart, SignedUpload
 from .signals import (
     s3_file_field_upload_finalize,
@@ -54,7 +54,14 @@ def presign_parts(
         value = checksums.get(number)
         checksum = None if value is None else PartChecksum(algorithm, value)
         if ticket.upload_id is None:
-            url = backend.presign_put(ticket.name, size, ticket.content_type, expires, checksum)
+            url = backend.presign_put(
+                ticket.name,
+                size,
+                ticket.content_type,
+                expires,
+                checksum,
+                download_name(upload.field, ticket.file_name),
+            )
         else:
             url = backend.presign_upload_part(
                 ticket.name, ticket.upload_id, number, size, expires, checksum
@@ -72,8 +79,9 @@ def prepare(
         **_signal_args(new.field, new.backend, new.name, new, request)
     )
     plan = new.plan
+    saved_as = download_name(new.field, new.file_name)
     upload_id = (
-        new.backend.create_multipart_upload(new.name, new.content_type, new.checksum)
+        new.backend.create_multipart_upload(new.name, new.content_type, new.checksum, saved_as)
         if plan.multipart
         else None
     )
@@ -103,7 +111,9 @@ def prepare(
         plan=plan,
         parts=presign_parts(upload, first_batch, new.part_checksums, config.presigned_url_expires),
         # A single PUT is signed for these headers: the client sends exactly them.
-        part_headers={} if plan.multipart else single_put_headers(new.content_type),
+        part_headers={}
+        if plan.multipart
+        else single_put_headers(new.backend.stored_headers(new.name, new.content_type, saved_as)),
         checksum=new.checksum,
         offered=new.offered,
         max_part_urls=config.max_part_urls_per_request,
@@ -149,14 +159,28 @@ def _explain_refusal(
     return str(error)
 
 
-def _served_problem(ticket: UploadTicket, stored: StoredPart) -> str | None:
+def download_name(field: S3FileField, file_name: str) -> str | None:
+    """The name browsers save the object under, for a field that keeps the user's names."""
+    return file_name if field.download_name else None
+
+
+def _served_problem(upload: SignedUpload, stored: StoredPart) -> str | None:
     """How the store would serve the object other than as signed, or None. Signed headers
     hold it to that on stores that check them all; this holds it on the others (SeaweedFS
     stores a type it detects from the bytes in place of `application/octet-stream`)."""
-    disposition = object_headers(ticket.content_type)["Content-Disposition"]
-    if stored.headers.get("content-disposition") != disposition:
+    ticket = upload.ticket
+    expected = upload.backend.stored_headers(
+        ticket.name, ticket.content_type, download_name(upload.field, ticket.file_name)
+    )
+    chosen = {name.lower(): value for name, value in expected.items() if value}
+    disposition = chosen.get("content-disposition")
+    if disposition is not None and stored.headers.get("content-disposition") != disposition:
         return f"without `Content-Disposition: {disposition}`"
-    added = [name for name in UNSET_PUT_HEADERS if stored.headers.get(name.lower())]
+    added = [
+        name
+        for name in UNSET_PUT_HEADERS
+        if stored.headers.get(name.lower()) and name.lower() not in chosen
+    ]
     if added:
         return f"with headers the server did not choose ({', '.join(added)})"
     served_type = stored.headers.get("content-type", "")
@@ -206,7 +230,7 @@ def finalize(
             f"The stored file has {stored.size} bytes, not the {ticket.file_size} declared; "
             "it was removed."
         )
-    served_wrong = _served_problem(ticket, stored)
+    served_wrong = _served_problem(upload, stored)
     if served_wrong:
         backend.delete_object(ticket.name)
         raise fail(f"The store keeps the file {served_wrong}; it was removed.")

@@ -19,7 +19,7 @@ from s3_file_field.backends import get_backend
 from s3_file_field.backends.s3 import S3Backend
 from s3_file_field.checks import check_store
 from s3_file_field.cors import CORS_RULE_ID, CorsRule
-from s3_file_field.headers import single_put_headers
+from s3_file_field.headers import object_headers, single_put_headers
 from s3_file_field.management import cleanup
 from s3_file_field.registry import iter_fields
 from test_app.models import Attachment, MultiResource, Resource
@@ -120,7 +120,7 @@ def test_cors_apply_lets_a_browser_upload_and_keeps_other_rules(store, storage, 
     assert allowed.status_code == 200
     assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
     url = backend_of(storage).presign_put("cors/probe.txt", 2, "text/plain", 60)
-    headers = {"Origin": ORIGIN, **single_put_headers("text/plain")}
+    headers = {"Origin": ORIGIN, **single_put_headers(object_headers("text/plain"))}
     put = requests.put(url, data=b"hi", headers=headers, timeout=10)
     assert put.status_code == 200
     assert "ETag" in put.headers["Access-Control-Expose-Headers"]

@@ -139,6 +139,20 @@ def test_files_of_every_shape_upload_and_read_back(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_part_urls_are_signed_in_rounds_not_one_call_each(live_server, part_size):
+    paths: list[str] = []
+    http = httpx.Client(event_hooks={"request": [lambda request: paths.append(request.url.path)]})
+    data = pattern(6 * PART, 4)
+    with S3FileFieldClient(api_url(live_server), http_client=http, concurrency=3) as client:
+        result = client.upload(data, FIELD, file_name="rounds.bin")
+    assert result.checksum is not None
+    # Each part hashed and signed for its CRC32, three to a call (however the threads meet,
+    # at most three calls; one a part would be six).
+    assert 2 <= sum(path.endswith("/upload-parts/") for path in paths) <= 3
+    assert saved(result.field_value) == data
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_fifth_of_part_puts_failing_still_completes(live_server, part_size, fault_proxy):
     fault_proxy.set_mode(Mode("fail", rate=0.2, seed=7, kinds=("500", "503", "reset")))
     waits: list[float] = []

@@ -14,9 +14,9 @@ from django.core.files.storage import Storage
 
 from ..checksums import ALGORITHMS, ChecksumAlgorithm, ObjectChecksum, PartChecksum
 from ..conf import S3_MAX_OBJECT_SIZE
-from ..cors import CorsRule
+from ..cors import CORS_REQUEST_HEADERS, CorsRule
 from ..exceptions import StorageError
-from ..headers import single_put_headers
+from ..headers import object_headers, single_put_headers
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,30 @@ class UploadBackend(ABC):
         """A URL for one PUT of `name` that must carry exactly these `headers` (signed), with
         the operation's `query` parameters in their order, living `expires` seconds."""
 
+    def stored_headers(
+        self, name: str, content_type: str, download_name: str | None = None
+    ) -> dict[str, str]:
+        """The headers `name` is to be stored with, as the storage would store it on save (its
+        object parameters: cache headers, metadata, ACL, encryption...), with the type the
+        upload was checked for and the disposition the library chooses (`object_headers`).
+        `NotSupported` when the storage asks for what a direct upload cannot honour."""
+        return object_headers(content_type, download_name)
+
+    def unhonoured_settings(self) -> list[tuple[str, str]]:
+        """What the storage does on save that a direct upload cannot do the same way: (what,
+        and what to do about it), for `manage.py check`."""
+        return []
+
+    def cors_request_headers(self) -> tuple[str, ...]:
+        """The headers a browser's PUT sends to this storage's bucket: every client's, and
+        those the storage's own object parameters add to a single PUT (ACL, metadata...)."""
+        try:
+            stored = self.stored_headers("s3ff-cors", "application/octet-stream")
+        except StorageError:
+            stored = {}
+        known = {header.lower() for header in CORS_REQUEST_HEADERS}
+        return (*CORS_REQUEST_HEADERS, *(h for h in stored if h.lower() not in known))
+
     def presign_put(
         self,
         name: str,
@@ -120,21 +144,27 @@ class UploadBackend(ABC):
         content_type: str,
         expires: int,
         checksum: PartChecksum | None = None,
+        download_name: str | None = None,
     ) -> str:
-        """A URL for one PUT of exactly `size` bytes with `single_put_headers(content_type)`
-        (and, given one, this checksum's header, which the store then checks against the
-        bytes): it writes only where no object is, and the client chooses no header the store
-        keeps."""
-        headers = {"Content-Length": str(size), **single_put_headers(content_type)}
+        """A URL for one PUT of exactly `size` bytes with `single_put_headers` of the object's
+        `stored_headers` (and, given one, this checksum's header, which the store then checks
+        against the bytes): it writes only where no object is, and the client chooses no
+        header the store keeps."""
+        stored = self.stored_headers(name, content_type, download_name)
+        headers = {"Content-Length": str(size), **single_put_headers(stored)}
         return self.presign(name, {**headers, **(checksum.header() if checksum else {})}, expires)
 
     @abstractmethod
     def create_multipart_upload(
-        self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
+        self,
+        name: str,
+        content_type: str,
+        checksum: ChecksumAlgorithm | None = None,
+        download_name: str | None = None,
     ) -> str:
-        """Start a multipart upload of an object with `object_headers(content_type)` (whose
-        every part then carries a `checksum` of this algorithm, if given: the object gets a
-        checksum the store computed); return its upload id."""
+        """Start a multipart upload of an object with its `stored_headers` (whose every part
+        then carries a `checksum` of this algorithm, if given: the object gets a checksum the
+        store computed); return its upload id."""
 
     def presign_upload_part(
         self,
@@ -254,7 +284,10 @@ class UploadBackend(ABC):
                 "PUT",
                 url,
                 body=body,
-                headers={**single_put_headers(content_type), **wrong.header()},
+                headers={
+                    **single_put_headers(self.stored_headers(name, content_type)),
+                    **wrong.header(),
+                },
                 timeout=timeout,
                 retries=False,
             )

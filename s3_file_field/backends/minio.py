@@ -41,6 +41,7 @@ try:
     from minio.datatypes import Part
     from minio.deleteobjects import DeleteObject
     from minio.error import InvalidResponseError, S3Error, ServerError
+    from minio.helpers import normalize_headers
     from minio_storage.storage import MinioStorage
 
     from .minio_sdk import MinioSdk, read_timeout, storage_key
@@ -143,10 +144,36 @@ class MinioBackend(UploadBackend):
             expires=expires,
         )
 
+    def stored_headers(
+        self, name: str, content_type: str, download_name: str | None = None
+    ) -> dict[str, str]:
+        """The storage's `object_metadata` (MINIO_STORAGE_MEDIA_OBJECT_METADATA) as its client
+        sends them on save (user metadata as x-amz-meta-*), with the checked type and the
+        library's disposition where the metadata sets none."""
+        metadata = normalize_headers(getattr(self.storage, "object_metadata", None) or {})
+        stored = {
+            str(header): ", ".join(value) if isinstance(value, list | tuple) else str(value)
+            for header, value in metadata.items()
+        }
+        named = {header.lower(): header for header in stored}
+        ours = object_headers(content_type, download_name)
+        stored.pop(named.get("content-type", "Content-Type"), None)
+        if download_name is not None:
+            stored.pop(named.get("content-disposition", "Content-Disposition"), None)
+        elif "content-disposition" in named:
+            del ours["Content-Disposition"]
+        return {**stored, **ours}
+
     def create_multipart_upload(
-        self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
+        self,
+        name: str,
+        content_type: str,
+        checksum: ChecksumAlgorithm | None = None,
+        download_name: str | None = None,
     ) -> str:
-        headers: dict[str, str | list[str] | tuple[str]] = {**object_headers(content_type)}
+        headers: dict[str, str | list[str] | tuple[str]] = {
+            **self.stored_headers(name, content_type, download_name)
+        }
         if checksum is not None and checksum.s3_name is not None:
             headers["x-amz-checksum-algorithm"] = checksum.s3_name
             if checksum.full_object:

@@ -17,6 +17,7 @@ from ..cors import CorsRule
 from ..exceptions import (
     CredentialsRefused,
     NoCorsConfiguration,
+    NotSupported,
     ObjectMissing,
     StorageError,
     StorageUnavailable,
@@ -45,6 +46,7 @@ try:
         PartialCredentialsError,
     )
     from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.serialize import create_serializer
     from storages.backends.s3 import S3Storage
     from storages.utils import clean_name
 except ImportError:  # pragma: no cover - django-storages or boto3 not installed
@@ -57,10 +59,6 @@ if TYPE_CHECKING:
 
 # S3 refuses a DeleteObjects request of more keys than this.
 DELETE_BATCH = 1000
-
-
-# The boto3 parameter of each header a multipart upload is started with.
-_PARAMETERS = {"Content-Type": "ContentType", "Content-Disposition": "ContentDisposition"}
 
 
 @dataclass(frozen=True)
@@ -186,12 +184,80 @@ class S3Backend(UploadBackend):
     def bucket_key(self, name: str) -> str:
         return str(self.storage._normalize_name(clean_name(name)))  # type: ignore[attr-defined]
 
+    def object_parameters(
+        self, name: str, content_type: str, download_name: str | None = None
+    ) -> dict[str, Any]:
+        """What `S3Storage._save` would send boto3 for `name` (`get_object_parameters`, its
+        `default_acl`), with the type the upload was checked for (whatever the parameters say)
+        and the library's disposition where they set none (a field's download name wins)."""
+        storage: Any = self.storage
+        params: dict[str, Any] = dict(storage.get_object_parameters(self.bucket_key(name)))
+        if "ACL" not in params and storage.default_acl:
+            params["ACL"] = storage.default_acl
+        customer_keys = sorted(key for key in params if key.startswith("SSECustomer"))
+        if customer_keys:
+            raise NotSupported(
+                f"The storage encrypts with a customer-provided key ({', '.join(customer_keys)}):"
+                " a direct upload would have to give that key to every client."
+            )
+        params["ContentType"] = content_type
+        if download_name is not None or "ContentDisposition" not in params:
+            params["ContentDisposition"] = object_headers(params["ContentType"], download_name)[
+                "Content-Disposition"
+            ]
+        return params
+
+    def unhonoured_settings(self) -> list[tuple[str, str]]:
+        storage: Any = self.storage
+        found = []
+        if storage.gzip:
+            found.append(
+                (
+                    "The storage gzips files of its gzip_content_types on save (AWS_IS_GZIPPED):"
+                    " direct uploads are stored as the client sent them, uncompressed.",
+                    "Compress before uploading (and set ContentEncoding in the storage's "
+                    "object parameters), or set AWS_IS_GZIPPED = False.",
+                )
+            )
+        if "ContentType" in storage.get_object_parameters("s3ff-check"):
+            found.append(
+                (
+                    "The storage's object parameters set ContentType: direct uploads keep the "
+                    "type the client declared, as checked against the field's accept.",
+                    "Remove ContentType from AWS_S3_OBJECT_PARAMETERS, or limit what the field "
+                    "accepts to that type (S3FileField(accept=...)).",
+                )
+            )
+        return found
+
+    def stored_headers(
+        self, name: str, content_type: str, download_name: str | None = None
+    ) -> dict[str, str]:
+        params = self.object_parameters(name, content_type, download_name)
+        # Serialized by botocore as its PutObject would send them: Metadata as x-amz-meta-*,
+        # dates as HTTP dates, booleans as "true"...
+        request = self._put_object_serializer.serialize_to_request(
+            {"Bucket": self.bucket, "Key": self.bucket_key(name), **params},
+            self._put_object_model,
+        )
+        return {str(header): str(value) for header, value in request["headers"].items()}
+
+    @cached_property
+    def _put_object_model(self) -> Any:
+        return self.client.meta.service_model.operation_model("PutObject")
+
+    @cached_property
+    def _put_object_serializer(self) -> Any:
+        return create_serializer(self._put_object_model.metadata["protocol"])
+
     def create_multipart_upload(
-        self, name: str, content_type: str, checksum: ChecksumAlgorithm | None = None
+        self,
+        name: str,
+        content_type: str,
+        checksum: ChecksumAlgorithm | None = None,
+        download_name: str | None = None,
     ) -> str:
-        params: dict[str, Any] = {
-            _PARAMETERS[header]: value for header, value in object_headers(content_type).items()
-        }
+        params = self.object_parameters(name, content_type, download_name)
         if checksum is not None and checksum.s3_name is not None:
             params["ChecksumAlgorithm"] = checksum.s3_name
             if checksum.full_object:

@@ -22,6 +22,7 @@ import httpx
 
 from ._api import UploadApi
 from ._retry import RetryInfo, RetryPolicy
+from ._slots import PartSlots
 from ._source import UploadFile, open_source
 from ._upload import Engine, Progress, ServerTraits, UploadResult, UploadRun
 from .errors import (
@@ -119,7 +120,7 @@ class S3FileFieldClient:
             store=store_client,
             policy=policy,
             concurrency=concurrency,
-            part_slots=threading.BoundedSemaphore(concurrency),
+            part_slots=PartSlots(concurrency),
             checksums=checksums,
             stall_timeout=stall_timeout,
             resume_store=DirectoryResumeStore() if resume is True else resume or None,

@@ -25,6 +25,7 @@ from ._retry import (
     retry_after_seconds,
     run_with_retries,
 )
+from ._slots import PartSlots
 from ._source import Source
 from .errors import (
     ApiCallError,
@@ -100,7 +101,7 @@ class Engine:
     policy: RetryPolicy
     # Parts of one upload sent at once, and the bound on part PUTs over all of them.
     concurrency: int
-    part_slots: threading.BoundedSemaphore
+    part_slots: PartSlots
     checksums: bool
     stall_timeout: float
     resume_store: ResumeStore | None
@@ -215,6 +216,11 @@ class UploadRun:
         self.resume_key = resume_key(engine.api.base_url, field_id, file_name, source, content_type)
         self.executor: concurrent.futures.ThreadPoolExecutor | None = None
         self.pending_numbers: list[int] = []
+        # Parts whose URLs a thread is signing now, and the condition others wait on for them.
+        self.signing: set[int] = set()
+        # Parts whose URL a thread took: they need none signed ahead.
+        self.started: set[int] = set()
+        self.urls_ready = threading.Condition(self.lock)
 
     # The states, in order.
 
@@ -511,33 +517,56 @@ class UploadRun:
         return etag
 
     def _url_for(self, part: Part, again: bool) -> dict[str, Any]:
+        """The part's URL: at hand, or signed with the next parts that have none in one
+        `upload-parts/` call (in mode "signed", each hashed first). A part another thread is
+        signing is waited for; `again`: a fresh URL for this part alone."""
         session = self.session
         assert session is not None
-        with self.lock:
-            signed = None if again else session.signed.pop(part.number, None)
-        if signed is not None:
-            return signed
-        if session.integrity == "signed":
-            checksum = self.part_checksums.get(part.number) or checksum_of(
-                self.source, part, session.algorithm, self.stop
-            )
-            with self.lock:
-                self.part_checksums[part.number] = checksum
-            return self._sign(session, [part.number], {part.number: checksum})[0]
-        # Unsigned parts are signed in batches: this one and the next ones without a URL.
-        with self.lock:
-            unsigned = [
-                number
-                for number in self.pending_numbers
-                if number > part.number and number not in session.signed
+        number = part.number
+        with self.urls_ready:
+            while not again:
+                signed = session.signed.pop(number, None)
+                if signed is not None:
+                    self.started.add(number)
+                    return signed
+                if number not in self.signing:
+                    break
+                self.urls_ready.wait(0.1)
+                if self.stop.is_set():
+                    raise UploadCancelledError
+            ahead = [
+                later
+                for later in self.pending_numbers
+                if later > number
+                and later not in session.signed
+                and later not in self.signing
+                and later not in self.started
             ]
-            batch = [part.number, *unsigned][
-                : min(session.max_part_urls, 2 * self.engine.concurrency)
-            ]
-        signed_parts = self._sign(session, batch, None)
-        with self.lock:
+            # A round of parts in flight when each must be hashed first; two rounds otherwise.
+            rounds = 1 if session.integrity == "signed" else 2
+            size = 1 if again else min(rounds * self.engine.concurrency, session.max_part_urls)
+            batch = [number, *ahead][:size]
+            self.signing.update(batch)
+        try:
+            checksums = None
+            if session.integrity == "signed":
+                parts = {planned.number: planned for planned in session.parts}
+                checksums = {
+                    each: self.part_checksums.get(each)
+                    or checksum_of(self.source, parts[each], session.algorithm, self.stop)
+                    for each in batch
+                }
+            signed_parts = self._sign(session, batch, checksums)
+        finally:
+            with self.urls_ready:
+                self.signing.difference_update(batch)
+                self.urls_ready.notify_all()
+        with self.urls_ready:
+            self.part_checksums.update(checksums or {})
             for signed_part in signed_parts[1:]:
                 session.signed[signed_part["part_number"]] = signed_part
+            self.started.add(number)
+            self.urls_ready.notify_all()
         return signed_parts[0]
 
     def _sign(
@@ -619,7 +648,7 @@ class UploadRun:
                 self._add_sent(len(chunk))
                 yield chunk
 
-        self._take_slot()
+        self.engine.part_slots.take(self.stop)
         try:
             with self.engine.store.stream(
                 "PUT", signed["upload_url"], content=body(), headers=headers
@@ -641,17 +670,10 @@ class UploadRun:
             self._add_sent(-sent)
             raise
         finally:
-            self.engine.part_slots.release()
+            self.engine.part_slots.give()
         if not 200 <= status < 300:
             self._add_sent(-sent)
         return status, answer_headers, error_body.decode("utf-8", "replace")
-
-    def _take_slot(self) -> None:
-        # The client's bound on part PUTs in flight over all its uploads; waiting on it stops
-        # when the upload does.
-        while not self.engine.part_slots.acquire(timeout=0.1):
-            if self.stop.is_set():
-                raise UploadCancelledError
 
     def _stored_already(self, part: Part) -> str:
         """The ETag of a single PUT's object stored by an earlier attempt, if it is this part."""

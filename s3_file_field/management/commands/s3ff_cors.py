@@ -33,8 +33,8 @@ def _origin(text: str) -> str:
     return origin
 
 
-def _verdict(rules: Sequence[CorsRule] | None, origin: str) -> str:
-    report = evaluate_cors(rules, [origin])
+def _verdict(rules: Sequence[CorsRule] | None, origin: str, request_headers: Sequence[str]) -> str:
+    report = evaluate_cors(rules, [origin], request_headers)
     if report.blocked:
         return f"cannot upload: no rule lets it PUT with the {CORS_REQUEST_HEADERS_TEXT}"
     if report.etag_hidden:
@@ -110,17 +110,18 @@ class Command(BaseCommand):
         except StorageError as error:
             self.stderr.write(f"  Reading the CORS configuration failed: {error}")
             return False
-        self._show(rules, origins, source)
+        headers = backend.cors_request_headers()
+        self._show(rules, origins, source, headers)
         if not origins:
             return True
         if not options["apply"]:
-            if evaluate_cors(rules, origins).ok:
+            if evaluate_cors(rules, origins, headers).ok:
                 self.stdout.write("  Every origin can upload: nothing to apply.")
             else:
                 self.stdout.write("  --apply would write this rule first, keeping the others:")
-                self.stdout.write(_rules_json([recommended_rule(origins)]))
+                self.stdout.write(_rules_json([recommended_rule(origins, headers)]))
             return True
-        new_rules = rules_with_recommended(rules, origins)
+        new_rules = rules_with_recommended(rules, origins, headers)
         try:
             backend.put_cors_rules(new_rules)
             written = backend.get_cors_rules()
@@ -134,10 +135,16 @@ class Command(BaseCommand):
                 f"{kept} other rule{'' if kept == 1 else 's'}."
             )
         )
-        self._show(written, origins, source)
-        return evaluate_cors(written, origins).ok
+        self._show(written, origins, source, headers)
+        return evaluate_cors(written, origins, headers).ok
 
-    def _show(self, rules: list[CorsRule] | None, origins: list[str], source: str) -> None:
+    def _show(
+        self,
+        rules: list[CorsRule] | None,
+        origins: list[str],
+        source: str,
+        request_headers: Sequence[str],
+    ) -> None:
         if rules is None:
             self.stdout.write("  CORS rules: none (no CORS configuration)")
         else:
@@ -150,4 +157,4 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"  Origins (from {source}):")
         for origin in origins:
-            self.stdout.write(f"    {origin}: {_verdict(rules, origin)}")
+            self.stdout.write(f"    {origin}: {_verdict(rules, origin, request_headers)}")
