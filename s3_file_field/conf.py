@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.utils.module_loading import import_string
@@ -102,6 +103,22 @@ def _algorithms_problem(name: str, value: Any) -> str | None:
     unknown = [item for item in value if item not in ALGORITHMS]
     if unknown:
         return f"{name}: {unknown[0]!r} is not a checksum algorithm ({', '.join(ALGORITHMS)})."
+    return None
+
+
+def _endpoint_problem(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        return f"{name} must be None or a store's address, scheme://host[:port], not {value!r}."
     return None
 
 
@@ -226,6 +243,15 @@ TABLE: tuple[Setting, ...] = (
     Setting("S3FF_PLAIN_UPLOADS", False, _bool_problem, "True or False."),
     # Whether the system checks reach the store (credentials, bucket, multipart right, CORS).
     Setting("S3FF_CHECK_STORAGE", True, _bool_problem, "True or False."),
+    # The store's address as clients reach it, where Django reaches it at another (inside
+    # docker-compose: http://minio:9000 for Django, http://localhost:9000 for browsers).
+    # Presigned URLs name it (the host is signed); None: the storage's own endpoint.
+    Setting(
+        "S3FF_PRESIGN_ENDPOINT_URL",
+        None,
+        _endpoint_problem,
+        "None, or scheme://host[:port], e.g. 'http://localhost:9000'.",
+    ),
 )
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in TABLE}
 
@@ -251,6 +277,7 @@ class Settings:
     values_bound_to_uploader: bool
     plain_uploads: bool
     check_storage: bool
+    presign_endpoint_url: str | None
 
 
 def get_settings() -> Settings:

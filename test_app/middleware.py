@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 def content_security_policy(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
-    endpoint = urlsplit(settings.S3_ENDPOINT_URL)
-    store_origin = f"{endpoint.scheme}://{endpoint.netloc}"
-    policy = f"default-src 'self'; connect-src 'self' {store_origin}"
-
     def middleware(request: HttpRequest) -> HttpResponse:
+        # The store as browsers reach it; read per request, so that tests may change it.
+        public = getattr(settings, "S3FF_PRESIGN_ENDPOINT_URL", None) or settings.S3_ENDPOINT_URL
+        endpoint = urlsplit(public)
+        policy = f"default-src 'self'; connect-src 'self' {endpoint.scheme}://{endpoint.netloc}"
         response = get_response(request)
         # The admin and DRF's browsable API are Django's and DRF's pages, not the demo's.
         if not request.path.startswith(("/admin/", "/api/")):

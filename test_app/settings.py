@@ -112,3 +112,7 @@ S3FF_ANONYMOUS_MULTIPART_RATE = (
 # The load tests run this project under gunicorn with smaller parts, to have more of them.
 if "S3FF_PART_SIZE" in os.environ:
     S3FF_PART_SIZE = int(os.environ["S3FF_PART_SIZE"])
+
+# Where browsers reach the store when Django reaches it elsewhere (the docker-compose recipe
+# in the README: Django at http://store:8333, browsers at http://localhost:8333).
+S3FF_PRESIGN_ENDPOINT_URL = os.environ.get("S3FF_PRESIGN_ENDPOINT_URL") or None

@@ -4,6 +4,8 @@ multipart upload starts; compared header by header on SeaweedFS with `storage.sa
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 from django.core.files.base import ContentFile
@@ -206,3 +208,117 @@ def test_s3ff_cors_writes_a_rule_with_the_storages_headers(seaweedfs, settings, 
     out = io.StringIO()
     call_command("s3ff_cors", "--origin", "https://app.example.com", stdout=out)
     assert "x-amz-meta-project" in out.getvalue()
+
+
+# S3FF_PRESIGN_ENDPOINT_URL: URLs for the store's public name (tests/browser/test_public_endpoint.py
+# uploads through one in Chromium).
+
+
+def test_presigned_urls_name_the_public_endpoint(settings):
+    from storages.backends.s3 import S3Storage
+
+    from .harness.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+
+    settings.S3FF_PRESIGN_ENDPOINT_URL = "https://files.example.com"
+    path_style = s3_storage("http://store.internal:8333", "media")
+    virtual = S3Storage(
+        bucket_name="media",
+        endpoint_url="http://store.internal:8333",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        region_name=REGION,
+        addressing_style="virtual",
+    )
+    minio = minio_storage("http://store.internal:8333", "media")
+    urls = {
+        kind: urlsplit(get_backend(storage).presign_put("a.txt", 3, "text/plain", 60))  # type: ignore[union-attr]
+        for kind, storage in (("path", path_style), ("virtual", virtual), ("minio", minio))
+    }
+    assert (urls["path"].scheme, urls["path"].netloc) == ("https", "files.example.com")
+    assert urls["path"].path == "/media/a.txt"
+    assert urls["virtual"].netloc == "media.files.example.com"
+    assert urls["virtual"].path == "/a.txt"
+    assert urls["minio"].netloc == "files.example.com"
+    settings.S3FF_PRESIGN_ENDPOINT_URL = None
+    assert urlsplit(get_backend(path_style).presign_put("a.txt", 3, "text/plain", 60)).netloc == (  # type: ignore[union-attr]
+        "store.internal:8333"
+    )
+
+
+@pytest.mark.parametrize("value", ["localhost:9000", "http://store/path", 9000, "ftp://store"])
+def test_a_presign_endpoint_that_is_no_address_is_a_settings_error(settings, value):
+    from s3_file_field.conf import setting_problems
+
+    settings.S3FF_PRESIGN_ENDPOINT_URL = value
+    (problem,) = [p for p in setting_problems() if p.name == "S3FF_PRESIGN_ENDPOINT_URL"]
+    assert "scheme://host[:port]" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "offered"),
+    [
+        ("https://s3.us-west-004.backblazeb2.com", ("md5",)),
+        ("https://storage.googleapis.com", ("md5",)),
+        ("https://nyc3.digitaloceanspaces.com", ("md5",)),
+        ("https://s3.eu-central-1.wasabisys.com", ("md5",)),
+        ("http://127.0.0.1:8333", ("crc32", "crc32c", "crc64nvme", "md5", "sha1", "sha256")),
+    ],
+)
+def test_stores_that_verify_only_md5_are_offered_only_md5(endpoint, offered):
+    backend = get_backend(s3_storage(endpoint, "media"))
+    assert backend is not None
+    assert set(backend.offered_checksums(None)) == set(offered)
+    # The project's setting wins.
+    assert backend.offered_checksums(["crc32"]) == ("crc32",)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", [10, PART + 1], ids=["single PUT", "multipart"])
+def test_uploads_are_encrypted_as_the_storage_encrypts(
+    live_server, seaweedfs, s3_client, settings, monkeypatch, size
+):
+    storage = s3_storage(
+        seaweedfs.endpoint_url,
+        settings.S3_BUCKET,
+        object_parameters={"ServerSideEncryption": "AES256", "StorageClass": "STANDARD_IA"},
+    )
+    monkeypatch.setattr(Resource._meta.get_field("blob"), "storage", storage)
+    settings.S3FF_PART_SIZE = PART
+    data = b"z" * size
+    saved_name = storage.save("parity/secret.bin", ContentFile(data))
+    with S3FileFieldClient(f"{live_server.url}/api/s3-upload/") as client:
+        uploaded = client.upload(data, "test_app.Resource.blob", file_name="secret.bin")
+    saved = head(s3_client, settings.S3_BUCKET, saved_name)
+    direct = head(s3_client, settings.S3_BUCKET, uploaded.object_key)
+    for header in ("x-amz-server-side-encryption", "x-amz-storage-class"):
+        assert saved.get(header) is not None, (header, saved)
+        assert direct.get(header) == saved[header], header
+    assert direct["x-amz-server-side-encryption"] == "AES256"
+    body = s3_client.get_object(Bucket=settings.S3_BUCKET, Key=uploaded.object_key)["Body"]
+    assert body.read() == data
+
+
+@pytest.mark.parametrize(
+    ("s3_config", "host"),
+    [
+        ({"use_accelerate_endpoint": True}, "media.s3-accelerate.amazonaws.com"),
+        ({"use_dualstack_endpoint": True}, "media.s3.dualstack.eu-west-1.amazonaws.com"),
+    ],
+    ids=["transfer acceleration", "dual-stack"],
+)
+def test_upload_urls_use_the_endpoint_the_storage_asks_for(s3_config, host):
+    from botocore.config import Config
+    from storages.backends.s3 import S3Storage
+
+    storage = S3Storage(
+        bucket_name="media",
+        region_name="eu-west-1",
+        access_key="AKIAEXAMPLE",
+        secret_key="secret",
+        client_config=Config(signature_version="s3v4", s3=s3_config),
+    )
+    backend = get_backend(storage)
+    assert backend is not None
+    url = urlsplit(backend.presign_put("a.txt", 3, "text/plain", 60))
+    assert url.netloc == host
+    assert url.path == "/a.txt"

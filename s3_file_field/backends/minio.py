@@ -13,6 +13,7 @@ from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url
 from ..checksums import ChecksumAlgorithm, object_checksum
+from ..conf import get_settings
 from ..cors import CorsRule
 from ..exceptions import (
     NoCorsConfiguration,
@@ -70,6 +71,8 @@ class MinioBackend(UploadBackend):
         self._client = client
         # The storage's client and our bounded copy of it, rebuilt if the storage's changes.
         self._bounded: tuple[Minio, Minio] | None = None
+        # Clients for S3FF_PRESIGN_ENDPOINT_URL, by its value.
+        self._public_clients: dict[str, Minio] = {}
 
     @classmethod
     def supports(cls, storage: Storage) -> bool:
@@ -107,10 +110,18 @@ class MinioBackend(UploadBackend):
 
     @property
     def presign_client(self) -> Minio:
-        # With a public `base_url`, the storage keeps a second client for the address browsers
-        # reach; presigned URLs must name that host, because the host is signed.
-        client: Minio = getattr(self.storage, "base_url_client", self.client)
-        return client
+        # The address clients reach the store by, when it is not the storage's: the setting,
+        # or the storage's public `base_url` (it keeps a second client for it). Presigned URLs
+        # must name that host, because the host is signed.
+        endpoint = get_settings().presign_endpoint_url
+        if endpoint is None:
+            client: Minio = getattr(self.storage, "base_url_client", self.client)
+            return client
+        if endpoint not in self._public_clients:
+            self._public_clients[endpoint] = MinioStorage._create_base_url_client(
+                self.client, self.bucket, endpoint
+            )
+        return self._public_clients[endpoint]
 
     @property
     def bucket(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
@@ -13,6 +13,7 @@ from django.core.files.storage import Storage
 
 from .._sigv4 import presign_url, uri_encode
 from ..checksums import ChecksumAlgorithm, object_checksum
+from ..conf import get_settings
 from ..cors import CorsRule
 from ..exceptions import (
     CredentialsRefused,
@@ -59,6 +60,17 @@ if TYPE_CHECKING:
 
 # S3 refuses a DeleteObjects request of more keys than this.
 DELETE_BATCH = 1000
+
+# The checksums that S3-compatible stores of other vendors verify on a PUT, by the end of their
+# endpoints' host names, from their documentation (the README's store table): only Content-MD5.
+# AWS (no endpoint, or amazonaws.com) verifies all of S3's; anything else is asked of the store
+# by `manage.py check` (s3_file_field.W020), and S3FF_CHECKSUM_ALGORITHMS overrides both.
+MD5_ONLY_HOSTS = (
+    "backblazeb2.com",
+    "storage.googleapis.com",
+    "digitaloceanspaces.com",
+    "wasabisys.com",
+)
 
 
 @dataclass(frozen=True)
@@ -155,6 +167,18 @@ class S3Backend(UploadBackend):
             self.client.meta.region_name or "us-east-1",
         )
 
+    def _public_target(self, endpoint: str | None) -> _PresignTarget:
+        """Botocore's target, at the address clients reach the store by when it differs from
+        the storage's (S3FF_PRESIGN_ENDPOINT_URL): the bucket stays where botocore put it, in
+        the path or before the host."""
+        target = self._presign_target
+        if endpoint is None:
+            return target
+        public = urlsplit(endpoint)
+        virtual_host = target.netloc.startswith(f"{self.bucket}.")
+        netloc = f"{self.bucket}.{public.netloc}" if virtual_host else public.netloc
+        return replace(target, scheme=public.scheme, netloc=netloc)
+
     def presign(
         self,
         name: str,
@@ -165,7 +189,7 @@ class S3Backend(UploadBackend):
         """With the library's signer: botocore's URL, without its per-call cost
         (tests/test_sigv4.py compares them byte for byte)."""
         # Resolving the target builds the client, which finds the credentials.
-        target = self._presign_target
+        target = self._public_target(get_settings().presign_endpoint_url)
         # Frozen each time: credentials that expire (a role's) are refreshed when due.
         credentials = self._credentials and self._credentials.get_frozen_credentials()
         if credentials is None or not credentials.access_key or not credentials.secret_key:
@@ -418,6 +442,13 @@ class S3Backend(UploadBackend):
                 name = by_key.get(error.get("Key", ""), error.get("Key", ""))
                 failed[name] = f"{error.get('Code', '')}: {error.get('Message', '')}"
         return failed
+
+    def offered_checksums(self, configured: Sequence[str] | None) -> tuple[str, ...]:
+        if configured is None:
+            host = urlsplit(getattr(self.storage, "endpoint_url", None) or "").hostname or ""
+            if host.endswith(MD5_ONLY_HOSTS):
+                return ("md5",)
+        return super().offered_checksums(configured)
 
     def describe(self) -> dict[str, str]:
         storage: Any = self.storage

@@ -80,6 +80,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Hex of 32 bytes: a key for the test store alone.
+SSE_S3_TEST_KEK = "5e" * 32
+
+
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:
     """Stop a process started in a session of its own, and its children: politely, then not."""
     if process.poll() is not None:
@@ -178,7 +182,13 @@ class SeaweedFS:
         self.log_path = self.data_dir / "weed.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                # SSE-S3 (x-amz-server-side-encryption: AES256) needs a key to wrap its data
+                # keys; a throwaway one, for tests/test_storage_parity.py.
+                env={**os.environ, "WEED_S3_SSE_KEK": SSE_S3_TEST_KEK},
             )
         self._wait_ready(timeout)
 
