@@ -10,6 +10,7 @@ the proxy on the other core (as when the store is another machine), interleaved 
 - loopback: ours (s3_file_field.client with its defaults: 8 parts at once, CRC32 checksums)
   against this repository's Django, and one presigned PUT of the whole file streamed by httpx,
   the same HTTP library, in reads of 1 MiB (signed here with boto3): the physical baseline;
+  and the file's parts as 8 raw PUTs at once (below), what the store does with that many;
 - capped: through tests/harness/faultproxy.py capping each connection at 20 MB/s with 40 ms
   more round trip: ours, and the django-s3-file-field-client 1.1.0 Python client against a
   1.1.0 Django (its own virtualenv under .bench/, as for prepare_finalize.py); and the ideal
@@ -214,13 +215,13 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
 
-            capped_signer = s3_client(proxy.url)
+            signers = {"loopback": direct, "capped": s3_client(proxy.url)}
 
-            def part_urls(file: Path) -> list[str]:
+            def part_urls(file: Path, scenario: str) -> list[str]:
                 count = -(-file.stat().st_size // part_size)
                 return [
                     str(
-                        capped_signer.generate_presigned_url(
+                        signers[scenario].generate_presigned_url(
                             "put_object",
                             Params={
                                 "Bucket": BUCKET,
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             def config(client: str, scenario: str, file: Path = data) -> dict[str, object]:
                 if client == "raw-parallel":
                     return {"kind": client, "scenario": scenario, "file": str(file),
-                            "urls": part_urls(file), "part_size": part_size,
+                            "urls": part_urls(file, scenario), "part_size": part_size,
                             "at_once": 8}  # fmt: skip
                 if client.startswith("ours:"):
                     return {**config("ours", scenario, file), **options(client), "kind": "ours",
@@ -263,8 +264,14 @@ def main(argv: list[str] | None = None) -> int:
                     "field_id": field,
                 }
 
-            plan = [("ours", "loopback"), ("raw", "loopback"), ("ours", "capped"),
-                    ("legacy", "capped"), ("raw-parallel", "capped")]  # fmt: skip
+            plan = [
+                ("ours", "loopback"),
+                ("raw", "loopback"),
+                ("raw-parallel", "loopback"),
+                ("ours", "capped"),
+                ("legacy", "capped"),
+                ("raw-parallel", "capped"),
+            ]
             plan += [
                 (f"ours:{variant}", scenario)
                 for variant in variants(args.variants)

@@ -139,6 +139,26 @@ def test_files_of_every_shape_upload_and_read_back(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_server_requiring_checksums_gets_parts_signed_for_their_md5(
+    live_server, part_size, settings
+):
+    settings.S3FF_CHECKSUM_ALGORITHMS = ["md5"]
+    settings.S3FF_REQUIRE_CHECKSUMS = True
+    paths: list[str] = []
+    http = httpx.Client(event_hooks={"request": [lambda request: paths.append(request.url.path)]})
+    with S3FileFieldClient(api_url(live_server), http_client=http) as client:
+        for size in (1, 2 * PART + 3):
+            data = pattern(size, size)
+            result = client.upload(data, FIELD, file_name="required.bin")
+            # MD5s are checked as the bytes come, and not kept with the object.
+            assert result.checksum is None
+            assert saved(result.field_value) == data
+    prepares = [path for path in paths if path.endswith("/upload-prepare/")]
+    # Asked for CRC32 first and refused; the client remembers, and asks for both from then on.
+    assert len(prepares) == 3
+
+
+@pytest.mark.django_db(transaction=True)
 def test_part_urls_are_signed_in_rounds_not_one_call_each(live_server, part_size):
     paths: list[str] = []
     http = httpx.Client(event_hooks={"request": [lambda request: paths.append(request.url.path)]})

@@ -272,15 +272,22 @@ def test_stores_that_verify_only_md5_are_offered_only_md5(endpoint, offered):
     assert backend.offered_checksums(["crc32"]) == ("crc32",)
 
 
+ENCRYPTIONS = {
+    "SSE-S3": {"ServerSideEncryption": "AES256"},
+    "SSE-KMS": {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "s3ff-test-key"},
+}
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("size", [10, PART + 1], ids=["single PUT", "multipart"])
+@pytest.mark.parametrize("encryption", sorted(ENCRYPTIONS))
 def test_uploads_are_encrypted_as_the_storage_encrypts(
-    live_server, seaweedfs, s3_client, settings, monkeypatch, size
+    live_server, seaweedfs, s3_client, settings, monkeypatch, size, encryption
 ):
     storage = s3_storage(
         seaweedfs.endpoint_url,
         settings.S3_BUCKET,
-        object_parameters={"ServerSideEncryption": "AES256", "StorageClass": "STANDARD_IA"},
+        object_parameters={**ENCRYPTIONS[encryption], "StorageClass": "STANDARD_IA"},
     )
     monkeypatch.setattr(Resource._meta.get_field("blob"), "storage", storage)
     settings.S3FF_PART_SIZE = PART
@@ -290,10 +297,13 @@ def test_uploads_are_encrypted_as_the_storage_encrypts(
         uploaded = client.upload(data, "test_app.Resource.blob", file_name="secret.bin")
     saved = head(s3_client, settings.S3_BUCKET, saved_name)
     direct = head(s3_client, settings.S3_BUCKET, uploaded.object_key)
-    for header in ("x-amz-server-side-encryption", "x-amz-storage-class"):
+    compared = ["x-amz-server-side-encryption", "x-amz-storage-class"]
+    if encryption == "SSE-KMS":
+        compared.append("x-amz-server-side-encryption-aws-kms-key-id")
+    for header in compared:
         assert saved.get(header) is not None, (header, saved)
         assert direct.get(header) == saved[header], header
-    assert direct["x-amz-server-side-encryption"] == "AES256"
+    assert direct["x-amz-server-side-encryption"] == ENCRYPTIONS[encryption]["ServerSideEncryption"]
     body = s3_client.get_object(Bucket=settings.S3_BUCKET, Key=uploaded.object_key)["Body"]
     assert body.read() == data
 

@@ -149,7 +149,13 @@ class SeaweedFS:
                     "actions": ["Read", "List"],
                 }
             )
-        identities.write_text(json.dumps({"identities": accounts}))
+        # A local KMS that makes keys on demand: SSE-KMS (aws:kms with any key id) for
+        # tests/test_storage_parity.py.
+        kms = {
+            "default_provider": "local",
+            "providers": {"local": {"type": "local", "enableOnDemandCreate": True}},
+        }
+        identities.write_text(json.dumps({"identities": accounts, "kms": kms}))
         ports = {
             "s3.port": self.s3_port,
             "s3.port.grpc": free_port(),
