@@ -205,8 +205,12 @@ def test_parts_altered_on_the_way_are_sent_again(
 @pytest.mark.django_db(transaction=True)
 def test_a_stalled_part_is_given_up_after_the_stall_timeout(live_server, part_size, fault_proxy):
     fault_proxy.set_mode(Mode("fail", rate=1.0, kinds=("stall",)))
+    # The API's own client keeps a patient timeout: only the part's PUT may stall.
+    api_http = httpx.Client(timeout=30)
     with (
-        S3FileFieldClient(api_url(live_server), retries=0, stall_timeout=0.5) as client,
+        S3FileFieldClient(
+            api_url(live_server), http_client=api_http, retries=0, stall_timeout=0.5
+        ) as client,
         pytest.raises(PartStalledError) as raised,
     ):
         client.upload(pattern(PART + 1), FIELD, file_name="stalled.bin")

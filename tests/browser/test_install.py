@@ -394,7 +394,10 @@ def test_the_readme_marks_every_shell_block(readme):
     """Every shell block of a README runs in a test, or says it is an example."""
     text = (ROOT / readme).read_text()
     install_blocks = {block.text for block in readme_install_blocks()}
-    blocks = re.finditer(r"(?:<!-- (.*?) -->\n)?```(?:sh|bash|console)\n(.*?)```", text, re.DOTALL)
+    # A marker is one line: it never reaches past another block to the next shell block.
+    blocks = re.finditer(
+        r"(?:<!-- ([^\n]*?) -->\n)?```(?:sh|bash|console)\n(.*?)```", text, re.DOTALL
+    )
     for match in blocks:
         marker, body = match.group(1), match.group(2)
         where = f"{readme}:{text[: match.start()].count(chr(10)) + 1}"
