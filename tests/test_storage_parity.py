@@ -19,6 +19,9 @@ from test_app.models import MinioResource, Resource
 from .harness.driver import MiB, post
 from .harness.storages import minio_storage, s3_storage
 
+# The storages' and the store's behaviour, not Django's: once, on the newest.
+pytestmark = pytest.mark.once
+
 PART = 5 * MiB
 # What a storage may set that SeaweedFS keeps and serves (docs: the README's store table).
 S3_PARAMETERS = {
