@@ -4,7 +4,8 @@ multipart upload starts; compared header by header on SeaweedFS with `storage.sa
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -335,3 +336,31 @@ def test_upload_urls_use_the_endpoint_the_storage_asks_for(s3_config, host):
     url = urlsplit(backend.presign_put("a.txt", 3, "text/plain", 60))
     assert url.netloc == host
     assert url.path == "/a.txt"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "file_name",
+    ["quote\" %41 'x'.pdf", "é" * 200 + ".pdf", 'a"; filename=evil.exe; b=".pdf'],
+    ids=["quotes and escapes", "long and not ASCII", "parameter smuggling"],
+)
+def test_a_hostile_file_name_cannot_shape_the_download_header(
+    api_client, settings, monkeypatch, file_name
+):
+    monkeypatch.setattr(Resource._meta.get_field("blob"), "download_name", True)
+    answer = post(
+        api_client,
+        "upload-prepare",
+        {"field_id": "test_app.Resource.blob", "file_name": file_name, "file_size": 3},
+    )
+    assert answer.status_code == 200, answer.content
+    disposition = answer.json()["part_headers"]["Content-Disposition"]
+    assert disposition.isascii()
+    assert not any(char in disposition for char in "\r\n")
+    # Exactly two parameters: the quoted ASCII fallback (no quote or backslash inside, so it
+    # cannot close early) and filename*, percent-encoded (no separator inside).
+    parsed = re.fullmatch(
+        r"""attachment; filename="([^"\\]*)"; filename\*=UTF-8''([^;, ]+)""", disposition
+    )
+    assert parsed, disposition
+    assert unquote(parsed.group(2)) == file_name

@@ -136,15 +136,23 @@ class UploadApi:
         )
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        # Django's session authentication wants the CSRF cookie's value back in a header, and,
-        # over HTTPS, a Referer of the same origin.
-        token = self.http.cookies.get(self.csrf_cookie_name)
-        if token and "X-CSRFToken" not in self.http.headers:
-            headers["X-CSRFToken"] = token
-        if urlsplit(self.base_url).scheme == "https" and "Referer" not in self.http.headers:
-            headers["Referer"] = self.base_url
-        return headers
+        return {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **csrf_headers(self.http, self.base_url, self.csrf_cookie_name),
+        }
+
+
+def csrf_headers(http: httpx.Client, url: str, cookie_name: str) -> dict[str, str]:
+    """What Django's session authentication wants of an unsafe request to `url`: the CSRF
+    cookie's value back in a header and, over HTTPS, a Referer of the same origin."""
+    headers = {}
+    token = http.cookies.get(cookie_name)
+    if token and "X-CSRFToken" not in http.headers:
+        headers["X-CSRFToken"] = token
+    if urlsplit(url).scheme == "https" and "Referer" not in http.headers:
+        headers["Referer"] = url
+    return headers
 
 
 def _checksum_list(checksums: Mapping[int, str]) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import httpx
@@ -136,8 +137,9 @@ class Session:
     etags: dict[int, str]
     file_size: int
 
-    @property
+    @cached_property
     def parts(self) -> list[Part]:
+        """Every part, planned once: part n is `parts[n - 1]`."""
         return plan_parts(self.part_count, self.part_size, self.file_size)
 
     def record(self, first_part_crc32: str | None) -> dict[str, Any]:
@@ -550,10 +552,11 @@ class UploadRun:
         try:
             checksums = None
             if session.integrity == "signed":
-                parts = {planned.number: planned for planned in session.parts}
                 checksums = {
                     each: self.part_checksums.get(each)
-                    or checksum_of(self.source, parts[each], session.algorithm, self.stop)
+                    or checksum_of(
+                        self.source, session.parts[each - 1], session.algorithm, self.stop
+                    )
                     for each in batch
                 }
             signed_parts = self._sign(session, batch, checksums)

@@ -16,6 +16,7 @@ import httpx
 from tqdm import tqdm
 
 from . import DEFAULTS, DirectoryResumeStore, Progress, S3FileFieldClient, UploadResult
+from ._api import csrf_headers
 from .errors import S3FileFieldClientError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -257,11 +258,7 @@ def _described(path: Path, result: UploadResult) -> dict[str, Any]:
 def _attach(http: httpx.Client, result: UploadResult, args: argparse.Namespace) -> dict[str, Any]:
     key = args.attach_as or args.field.rsplit(".", 1)[-1]
     body = {**json.loads(args.attach_data or "{}"), key: result.field_value}
-    headers = {}
-    csrf = http.cookies.get(DEFAULTS.csrf_cookie_name)
-    if csrf:
-        headers["X-CSRFToken"] = csrf
-        headers["Referer"] = args.attach
+    headers = csrf_headers(http, args.attach, DEFAULTS.csrf_cookie_name)
     try:
         response = http.request(args.attach_method, args.attach, json=body, headers=headers)
     except httpx.HTTPError as error:
